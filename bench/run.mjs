@@ -1,0 +1,143 @@
+#!/usr/bin/env node
+// `npm run bench` (or `node bench/run.mjs [--quick]`): measures Parley's completions relay
+// against the fake model server directly and against the Portkey gateway, on 127.0.0.1
+// only. Progress goes to stderr; the report (markdown) to stdout; every figure to
+// bench/results/latest.json (latest-quick.json for --quick). --cpu-prof makes every
+// Parley process write a V8 CPU profile to bench/results/profiles/ (open it in Chrome
+// DevTools); the extra work skews the figures of that run. --wait-quiet=SECONDS makes each
+// measurement wait up to that long for other work on the machine to stop, and take a
+// disturbed measurement again (twice at most).
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { installCleanupHandlers, stopAll } from './lib/procs.mjs';
+import { machineFacts } from './lib/procfs.mjs';
+import { pacedRegime, processRegime, unpacedRegime } from './lib/regimes.mjs';
+import { NOISE_LIMIT_PERCENT, setPatience } from './lib/quiet.mjs';
+import { machineLine, pacedReport, processReport, unpacedReport } from './lib/report.mjs';
+import { ROOT, setParleyNodeArgs } from './lib/services.mjs';
+
+/** Request counts: the full run gives stable percentiles; --quick only proves it all works. */
+const PLANS = {
+  full: {
+    paced: [
+      { concurrency: 1, perStream: 40, warmupPerStream: 5 },
+      { concurrency: 16, perStream: 20, warmupPerStream: 1, burst: true },
+      { concurrency: 64, perStream: 5, warmupPerStream: 1, burst: true },
+      { concurrency: 256, perStream: 2, warmupPerStream: 1, burst: true },
+    ],
+    unpaced: [
+      { concurrency: 1, perStream: 100, warmupPerStream: 10 },
+      { concurrency: 16, perStream: 20, warmupPerStream: 2 },
+      { concurrency: 64, perStream: 8, warmupPerStream: 1 },
+    ],
+    startupRuns: 3,
+  },
+  quick: {
+    paced: [
+      { concurrency: 1, perStream: 4, warmupPerStream: 1 },
+      { concurrency: 16, perStream: 1, warmupPerStream: 1, burst: true },
+      { concurrency: 256, perStream: 1, warmupPerStream: 1 },
+    ],
+    unpaced: [
+      { concurrency: 1, perStream: 5, warmupPerStream: 1 },
+      { concurrency: 16, perStream: 1, warmupPerStream: 1 },
+      { concurrency: 64, perStream: 1, warmupPerStream: 1 },
+    ],
+    startupRuns: 1,
+  },
+};
+
+/** Issue targets: added p99 TTFT at 16 paced streams, and paced throughput against direct. */
+function checkTargets(paced) {
+  const at16 = paced.levels.find((l) => l.concurrency === 16);
+  const worstRatio = Math.min(...paced.levels.map((l) => l.throughputRatio ?? 0));
+  return [
+    {
+      label: 'added TTFT p99 with 16 streams ≤ 3 ms',
+      actual: at16 ? `${at16.addedTtftMs.p99} ms` : 'not measured',
+      pass: Boolean(at16) && at16.addedTtftMs.p99 <= 3,
+    },
+    {
+      label: 'relayed throughput ≥ 95% of direct at every paced level',
+      actual: `lowest ratio ${worstRatio}`,
+      pass: worstRatio >= 0.95,
+    },
+  ];
+}
+
+/** Installed version of a bench dependency. */
+function versionOf(name) {
+  const file = path.join(import.meta.dirname, 'node_modules', name, 'package.json');
+  return JSON.parse(readFileSync(file, 'utf8')).version;
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      'cpu-prof': { type: 'boolean', default: false },
+      'wait-quiet': { type: 'string', default: '0' },
+    },
+  });
+  const patience = Number(values['wait-quiet']);
+  if (!Number.isFinite(patience) || patience < 0 || patience > 600) {
+    console.error(`--wait-quiet takes seconds, 0 to 600; got '${values['wait-quiet']}'`);
+    process.exit(2);
+  }
+  setPatience(patience);
+  const mode = values.quick ? 'quick' : 'full';
+  const plan = PLANS[mode];
+  installCleanupHandlers();
+  if (values['cpu-prof']) {
+    const profiles = path.join(import.meta.dirname, 'results', 'profiles');
+    mkdirSync(profiles, { recursive: true });
+    setParleyNodeArgs(['--cpu-prof', `--cpu-prof-dir=${profiles}`]);
+    console.error(`bench: Parley CPU profiles go to ${path.relative(process.cwd(), profiles)}`);
+  }
+  const machine = machineFacts(ROOT, { portkeyGateway: versionOf('@portkey-ai/gateway'), undici: versionOf('undici') });
+  if (machine.loadAverageAtStart[0] > 0.5) {
+    console.error(`warning: load average ${machine.loadAverageAtStart[0]} at start; other work on the machine skews the figures`);
+  }
+  const started = performance.now();
+  try {
+    console.error(`bench (${mode}): Parley process facts`);
+    const processFacts = await processRegime(plan.startupRuns);
+    console.error('bench: paced streams');
+    const paced = await pacedRegime(plan.paced);
+    console.error('bench: unpaced streams');
+    const unpaced = await unpacedRegime(plan.unpaced);
+    const targets = checkTargets(paced);
+    const all = [...paced.levels, ...paced.burstLevels, ...unpaced.levels].flatMap((l) => [l.direct, l.parley, l.portkey]).filter(Boolean);
+    const maxOtherCpuPercent = Math.max(...all.map((m) => m.otherCpuPercent ?? 0));
+    const results = {
+      mode,
+      machine,
+      durationSeconds: Math.round((performance.now() - started) / 1000),
+      disturbed: maxOtherCpuPercent > NOISE_LIMIT_PERCENT,
+      maxOtherCpuPercent,
+      targets,
+      paced,
+      unpaced,
+      process: processFacts,
+    };
+
+    const dir = path.join(import.meta.dirname, 'results');
+    mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, mode === 'full' ? 'latest.json' : 'latest-quick.json');
+    writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+
+    console.log(`## Parley benchmark (${mode})\n\n${machineLine(machine)}\n`);
+    console.log(`${pacedReport(paced, targets)}\n`);
+    console.log(`${unpacedReport(unpaced)}\n`);
+    console.log(`${processReport(processFacts, paced)}\n`);
+    console.error(`bench: done in ${results.durationSeconds} s; figures in ${path.relative(process.cwd(), file)}`);
+  } finally {
+    await stopAll();
+  }
+}
+
+main().catch((error) => {
+  console.error(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  process.exitCode = 1;
+});

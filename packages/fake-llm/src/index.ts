@@ -1,0 +1,22 @@
+/**
+ * @parley/fake-llm: a deterministic fake model server (OpenAI and Ollama formats,
+ * token pacing, fault injection by model name) and the helpers tests use to know
+ * exactly what it will answer.
+ */
+export { startFakeLlm } from './server.js';
+export {
+  DEFAULT_TOKENS,
+  EMBEDDING_DIMENSIONS,
+  expectedAnswer,
+  expectedContinuation,
+  expectedEmbedding,
+  expectedText,
+  planReply,
+  promptTokenCount,
+} from './determinism.js';
+export type { AnswerRequest, ChatMessage, ContentPart, FinishReason, Reply } from './determinism.js';
+export { MIDSTREAM_FAILURE, MIDSTREAM_TOKENS, RATE_LIMITED, UPSTREAM_FAILURE } from './faults.js';
+export { isKnownModel, MODEL_IDS } from './models.js';
+export type { ModelId } from './models.js';
+export { DEFAULT_OPTIONS } from './types.js';
+export type { FakeLlm, FakeLlmOptions, FakeLlmOptionsPatch, RecordedRequest } from './types.js';

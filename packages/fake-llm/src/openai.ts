@@ -1,0 +1,80 @@
+import { idFromSeed, planReply, type Reply } from './determinism.js';
+import { sendBadRequest, sendModelNotFound } from './errors.js';
+import { MIDSTREAM_FAILURE } from './faults.js';
+import { runGeneration, type GenerationFormat } from './generation.js';
+import { isRecord, sendJson } from './http.js';
+import { isKnownModel, MODEL_IDS, MODELS_CREATED } from './models.js';
+import type { RequestContext } from './types.js';
+import { readMessages, readModel, readOptionalCount } from './validate.js';
+
+const MODEL_LIST = JSON.stringify({
+  object: 'list',
+  data: MODEL_IDS.map((id) => ({ id, object: 'model', created: MODELS_CREATED, owned_by: 'fake-llm' })),
+});
+
+/** GET /v1/models: every model, in OpenAI's list shape. */
+export function listModels(ctx: RequestContext): void {
+  ctx.res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': MODEL_LIST.length });
+  ctx.res.end(MODEL_LIST);
+}
+
+/** OpenAI usage block of an answer. */
+function usageOf(reply: Reply): { prompt_tokens: number; completion_tokens: number; total_tokens: number } {
+  const completion = reply.tokens.length;
+  return { prompt_tokens: reply.promptTokens, completion_tokens: completion, total_tokens: reply.promptTokens + completion };
+}
+
+/** Chat-completion serialisation for one request; id and created come from the seed, so replays are identical. */
+function chatFormat(model: string, reply: Reply, includeUsage: boolean): GenerationFormat {
+  const id = `chatcmpl-${idFromSeed(reply.seed)}`;
+  const created = MODELS_CREATED + (reply.seed % 31_536_000);
+  // Every chunk starts the same way; only the choice differs, so build that head once.
+  const head = `data: {"id":"${id}","object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(model)},"choices":[`;
+  return {
+    dialect: 'openai',
+    contentType: 'text/event-stream; charset=utf-8',
+    frame: (token, index) =>
+      `${head}{"index":0,"delta":{${index === 0 ? '"role":"assistant",' : ''}"content":${JSON.stringify(token)}},"finish_reason":null}]}\n\n`,
+    errorFrame: `data: ${JSON.stringify({ error: { message: MIDSTREAM_FAILURE } })}\n\n`,
+    tail: (done) => {
+      // An empty answer still announces the assistant role, as the real API does.
+      let out = done.tokens.length === 0 ? `${head}{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}\n\n` : '';
+      out += `${head}{"index":0,"delta":{},"finish_reason":"${done.finishReason}"}]}\n\n`;
+      if (includeUsage) out += `${head}],"usage":${JSON.stringify(usageOf(done))}}\n\n`;
+      return out + 'data: [DONE]\n\n';
+    },
+    whole: (done) => ({
+      id,
+      object: 'chat.completion',
+      created,
+      model,
+      choices: [
+        { index: 0, message: { role: 'assistant', content: done.tokens.join('') }, finish_reason: done.finishReason },
+      ],
+      usage: usageOf(done),
+    }),
+  };
+}
+
+/** POST /v1/chat/completions: validates, then streams (SSE) or answers in one JSON body. */
+export async function chatCompletions(ctx: RequestContext): Promise<void> {
+  const { body, res } = ctx;
+  if (!isRecord(body)) return sendBadRequest(res, 'openai', 'We could not parse the JSON body of your request.');
+  const model = readModel(body);
+  if (!model.ok) return sendBadRequest(res, 'openai', model.message);
+  const messages = readMessages(body.messages);
+  if (!messages.ok) return sendBadRequest(res, 'openai', messages.message);
+  if (messages.value.length === 0) return sendBadRequest(res, 'openai', "'messages' must not be empty");
+  // Newer clients send max_completion_tokens; it wins over the legacy max_tokens.
+  const maxName = body.max_completion_tokens !== undefined && body.max_completion_tokens !== null ? 'max_completion_tokens' : 'max_tokens';
+  const maxTokens = readOptionalCount(body[maxName], maxName);
+  if (!maxTokens.ok) return sendBadRequest(res, 'openai', maxTokens.message);
+  if (body.stream !== undefined && body.stream !== null && typeof body.stream !== 'boolean') {
+    return sendBadRequest(res, 'openai', "'stream' must be a boolean");
+  }
+  if (!isKnownModel(model.value)) return sendModelNotFound(res, 'openai', model.value);
+
+  const reply = planReply({ model: model.value, messages: messages.value, max_tokens: maxTokens.value }, ctx.options.tokens);
+  const includeUsage = isRecord(body.stream_options) && body.stream_options.include_usage === true;
+  await runGeneration(ctx, model.value, reply, body.stream === true, chatFormat(model.value, reply, includeUsage));
+}

@@ -1,0 +1,189 @@
+import { randomUUID } from 'node:crypto';
+import cookie from '@fastify/cookie';
+import multipart from '@fastify/multipart';
+import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import { installAccessControl, type RouteAccess } from './http/access.js';
+import type { App } from './http/app-types.js';
+import { installErrorHandler } from './http/error-handler.js';
+import { httpErrors } from './http/errors.js';
+import { metricsRoute, startMetricsServer } from './http/metrics-endpoint.js';
+import { installRequestTelemetry } from './http/request-telemetry.js';
+import { serveWebApp } from './http/web-app.js';
+import { connectDb } from './platform/db/connect.js';
+import { migrateToLatest } from './platform/db/migrate.js';
+import { createSharedState } from './platform/shared/create-shared-state.js';
+import { createObjectStorage } from './platform/storage/create-storage.js';
+import { createLogger } from './platform/telemetry/logger.js';
+import { createMetrics, type Metrics } from './platform/telemetry/metrics.js';
+import { currentTraceId } from './platform/telemetry/tracing.js';
+import { createLifecycle, type Clock, type Platform } from './platform/platform.js';
+import { analyticsRoutes } from './features/analytics/analytics.routes.js';
+import { createAnalyticsService } from './features/analytics/analytics.service.js';
+import { auditRoutes } from './features/audit/audit.routes.js';
+import { createAuditService } from './features/audit/audit.service.js';
+import { authRoutes } from './features/auth/auth.routes.js';
+import { createAuthService } from './features/auth/auth.service.js';
+import { SessionTokens } from './features/auth/session-tokens.js';
+import { chatsRoutes } from './features/chats/chats.routes.js';
+import { createChatsService } from './features/chats/chats.service.js';
+import { completionsRoutes } from './features/completions/completions.routes.js';
+import { createCompletionsService } from './features/completions/completions.service.js';
+import { ollamaRoutes } from './features/completions/ollama.routes.js';
+import { connectionsRoutes } from './features/connections/connections.routes.js';
+import { createConnectionsService } from './features/connections/connections.service.js';
+import { eventsRoutes } from './features/events/events.routes.js';
+import { createEventsService } from './features/events/events.service.js';
+import { createFilesService } from './features/files/files.service.js';
+import { filesRoutes } from './features/files/files.routes.js';
+import { healthRoutes } from './features/health/health.routes.js';
+import { createModelsService } from './features/models/models.service.js';
+import { modelsRoutes } from './features/models/models.routes.js';
+import { createSettingsService } from './features/settings/settings.service.js';
+import { createUsersService } from './features/users/users.service.js';
+import { usersRoutes } from './features/users/users.routes.js';
+
+/** What tests may replace when building the app. */
+export interface AppOptions {
+  clock?: Clock;
+  logger?: Logger;
+  /** Folder of the built web app (defaults to packages/web/dist). */
+  webRoot?: string;
+}
+
+/** A built, not yet listening, Parley server and the adapters behind it. */
+export interface ParleyApp {
+  app: App;
+  platform: Platform;
+  /** Every route and who may call it. */
+  routes: RouteAccess[];
+  /** Stops accepting work, waits for in-flight generations, then releases every adapter. */
+  close(): Promise<void>;
+}
+
+/**
+ * Open WebUI's clients POST actions (pin, archive, …) with a JSON content-type
+ * and no body; read that as "no body" instead of malformed JSON.
+ */
+function acceptEmptyJsonBodies(app: App): void {
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '' || body.length === 0) return done(null, undefined);
+    return parseJson(request, body.toString(), done);
+  });
+}
+
+/** Composition root: builds the platform adapters, the feature services and their routes. */
+export async function buildApp(config: Config, options: AppOptions = {}): Promise<ParleyApp> {
+  const log = options.logger ?? createLogger(config);
+  const clock = options.clock ?? { now: () => Date.now() };
+  let metrics: Metrics | undefined;
+  const db = connectDb(config, (ms, isError) => metrics?.dbQueryDuration.observe({ dialect: config.database.dialect, outcome: isError ? 'error' : 'ok' }, ms / 1000));
+  metrics = createMetrics(db.poolStats);
+  const lifecycle = createLifecycle();
+  if (config.ENABLE_DB_MIGRATIONS) {
+    const applied = await migrateToLatest(db);
+    if (applied.length > 0) log.info({ applied }, 'database migrated');
+  }
+  lifecycle.isMigrated = true;
+  const platform: Platform = {
+    config,
+    db,
+    shared: createSharedState({
+      redisUrl: config.REDIS_URL,
+      sentinelHosts: config.REDIS_SENTINEL_HOSTS?.split(',').map((host) => host.trim()),
+      sentinelPort: config.REDIS_SENTINEL_PORT,
+      keyPrefix: config.REDIS_KEY_PREFIX,
+      now: () => clock.now(),
+      log,
+    }),
+    storage: createObjectStorage(config, { log }),
+    log,
+    metrics,
+    clock,
+    lifecycle,
+  };
+
+  const tokens = await SessionTokens.load(db, config.WEBUI_SECRET_KEY, clock.now());
+  const audit = createAuditService(platform);
+  const analytics = createAnalyticsService(platform);
+  const settings = createSettingsService(platform, audit);
+  const auth = createAuthService(platform, tokens, settings, audit);
+  const files = createFilesService(platform);
+  const users = createUsersService(platform, files, audit);
+  const chats = createChatsService(platform);
+  const connections = createConnectionsService(platform, audit);
+  await connections.seedFromEnvironment();
+  const models = createModelsService(platform, connections, audit);
+  const events = createEventsService(platform);
+  await events.start();
+  const completions = createCompletionsService(platform, { models, chats, settings, events, analytics });
+
+  const app: App = Fastify({
+    // pino's Logger is a FastifyBaseLogger; the cast keeps the instance type the one features use.
+    loggerInstance: log as FastifyBaseLogger,
+    bodyLimit: config.MAX_BODY_SIZE,
+    trustProxy: config.TRUST_PROXY,
+    requestIdHeader: 'x-request-id',
+    // Our onRequest hook answers draining requests with a retryable 503 in our shape; Fastify's own would not.
+    return503OnClosing: false,
+    genReqId: () => randomUUID(),
+    // Fastify's two lines per request are replaced by one of ours with route, user and duration.
+    logController: new LogController({ disableRequestLogging: true }),
+  }).withTypeProvider<ZodTypeProvider>();
+  installRequestTelemetry(app, metrics, currentTraceId);
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    if (lifecycle.isDraining && request.url !== '/health' && request.url !== '/ready') {
+      throw httpErrors.unavailable('This instance is shutting down; retry on another');
+    }
+  });
+  acceptEmptyJsonBodies(app);
+  installErrorHandler(app, metrics, await serveWebApp(app, options.webRoot));
+  await app.register(cookie);
+  await app.register(multipart, { limits: { fileSize: config.FILE_MAX_SIZE, files: 1, fields: 10, parts: 20 } });
+  const routes = installAccessControl(app, auth.authenticate);
+
+  await completions.startBackgroundWork();
+  healthRoutes(app, platform);
+  authRoutes(app, auth, settings, config.WEBUI_SESSION_COOKIE_SECURE);
+  usersRoutes(app, users);
+  chatsRoutes(app, chats);
+  filesRoutes(app, files);
+  connectionsRoutes(app, connections);
+  modelsRoutes(app, models);
+  completionsRoutes(app, completions);
+  ollamaRoutes(app, completions);
+  eventsRoutes(app, events);
+  auditRoutes(app, audit);
+  analyticsRoutes(app, analytics);
+  if (!config.METRICS_PORT) metricsRoute(app, metrics, config.METRICS_TOKEN);
+  const metricsServer = config.METRICS_PORT ? await startMetricsServer(metrics, config.METRICS_PORT, config.HOST) : undefined;
+
+  return {
+    app,
+    platform,
+    routes,
+    async close() {
+      lifecycle.isDraining = true;
+      const closing = app.close();
+      // Connections busy at SIGTERM (streams, a proxy's keep-alive) go idle later: close them as they do.
+      const reaper = setInterval(() => app.server.closeIdleConnections(), 100);
+      events.endAll();
+      await closing;
+      clearInterval(reaper);
+      await lifecycle.settled();
+      await completions.close();
+      await events.close();
+      await platform.shared.close();
+      await platform.storage.close?.();
+      metricsServer?.close();
+      await db.close();
+    },
+  };
+}

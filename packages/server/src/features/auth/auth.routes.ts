@@ -1,0 +1,84 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { App } from '../../http/app-types.js';
+import { callerOf } from '../../http/access.js';
+import { auditContextOf } from '../audit/audit-context.js';
+import type { UserRow } from '../../platform/db/schema.js';
+import { runtimeSettingsSchema, type SettingsService } from '../settings/settings.service.js';
+import { toUserResponse } from '../users/users.presenter.js';
+import { changePasswordBody, signinBody, signupBody } from './auth.schema.js';
+import type { AuthService } from './auth.service.js';
+
+const version = '0.1.0';
+
+/** Open WebUI's /api/v1/auths endpoints, and the public `/api/config` the web app starts from. */
+export function authRoutes(app: App, auth: AuthService, settings: SettingsService, secureCookie: boolean): void {
+  app.get('/api/config', { config: { access: 'public' } }, async () => {
+    const [onboarding, current] = await Promise.all([auth.isOnboarding(), settings.get()]);
+    return { name: 'Parley', version, onboarding, features: { enable_signup: onboarding || current.ENABLE_SIGNUP } };
+  });
+
+  const base = '/api/v1/auths';
+
+  function sendSession(reply: FastifyReply, session: { user: UserRow; token: string; expiresAt: number | null }) {
+    reply.setCookie('token', session.token, {
+      path: '/',
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: secureCookie,
+      ...(session.expiresAt ? { expires: new Date(session.expiresAt) } : {}),
+    });
+    return {
+      ...toUserResponse(session.user),
+      token: session.token,
+      token_type: 'Bearer',
+      expires_at: session.expiresAt === null ? null : Math.floor(session.expiresAt / 1000),
+    };
+  }
+
+  app.post(`${base}/signup`, { config: { access: 'public' }, schema: { body: signupBody } }, async (request, reply) =>
+    sendSession(reply, await auth.signup(request.body, auditContextOf(request))),
+  );
+
+  app.post(`${base}/signin`, { config: { access: 'public' }, schema: { body: signinBody } }, async (request, reply) =>
+    sendSession(reply, await auth.signin({ ...request.body, ip: request.ip }, auditContextOf(request))),
+  );
+
+  app.get(`${base}/`, { config: { access: 'signedIn' } }, async (request) =>
+    toUserResponse(await auth.currentUser(callerOf(request))),
+  );
+
+  const signout = async (request: FastifyRequest, reply: FastifyReply) => {
+    await auth.signout(callerOf(request));
+    reply.clearCookie('token', { path: '/' });
+    return { status: true };
+  };
+  app.post(`${base}/signout`, { config: { access: 'signedIn' } }, signout);
+  app.get(`${base}/signout`, { config: { access: 'signedIn' } }, signout);
+
+  app.post(`${base}/update/password`, { config: { access: 'signedIn' }, schema: { body: changePasswordBody } }, async (request) => {
+    await auth.changePassword(callerOf(request), request.body.password, request.body.new_password, auditContextOf(request));
+    return true;
+  });
+
+  app.post(`${base}/api_key`, { config: { access: 'verified' } }, async (request) => ({
+    api_key: await auth.createApiKey(callerOf(request), auditContextOf(request)),
+  }));
+
+  app.get(`${base}/api_key`, { config: { access: 'verified' } }, async (request) => {
+    const key = await auth.getApiKey(callerOf(request));
+    return { api_key: key.key_hint, created_at: Math.floor(key.created_at / 1000) };
+  });
+
+  app.delete(`${base}/api_key`, { config: { access: 'verified' } }, async (request) => {
+    await auth.deleteApiKey(callerOf(request), auditContextOf(request));
+    return true;
+  });
+
+  app.get(`${base}/admin/config`, { config: { access: 'admin' } }, () => settings.get());
+
+  app.post(
+    `${base}/admin/config`,
+    { config: { access: 'admin' }, schema: { body: runtimeSettingsSchema.partial().strict() } },
+    async (request) => settings.update(request.body, auditContextOf(request)),
+  );
+}

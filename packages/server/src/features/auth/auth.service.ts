@@ -1,0 +1,178 @@
+import { randomUUID } from 'node:crypto';
+import { durationToMs } from '../../config.js';
+import type { AuthUser } from '../../http/access.js';
+import { httpErrors } from '../../http/errors.js';
+import type { UserRow } from '../../platform/db/schema.js';
+import type { Platform } from '../../platform/platform.js';
+import type { AuditContext } from '../audit/audit-context.js';
+import type { AuditService } from '../audit/audit.service.js';
+import type { SettingsService } from '../settings/settings.service.js';
+import * as repo from './auth.repo.js';
+import { apiKeyHint, generateApiKey, hashApiKey, hashPassword, verifyPassword } from './credentials.js';
+import type { SessionTokens } from './session-tokens.js';
+
+/** Sign-up, sign-in, sessions, passwords and API keys. */
+export function createAuthService(platform: Platform, tokens: SessionTokens, settings: SettingsService, audit: AuditService) {
+  const { db, shared, clock, config } = platform;
+  const sessionMs = durationToMs(config.JWT_EXPIRES_IN);
+  const windowMs = config.LOGIN_RATE_LIMIT_WINDOW * 1000;
+
+  async function issueSession(user: UserRow) {
+    const now = clock.now();
+    const sessionId = randomUUID();
+    const expiresAt = sessionMs === null ? null : now + sessionMs;
+    await repo.insertSession(db.kysely, { id: sessionId, user_id: user.id, created_at: now, expires_at: expiresAt });
+    const token = await tokens.sign({ userId: user.id, sessionId }, now, expiresAt);
+    return { user, token, expiresAt };
+  }
+
+  async function refuseIfLocked(email: string, ip: string): Promise<void> {
+    const [byAccount, byIp] = await Promise.all([shared.peek(`login:account:${email}`), shared.peek(`login:ip:${ip}`)]);
+    if (byAccount >= config.LOGIN_RATE_LIMIT || byIp >= config.LOGIN_RATE_LIMIT_PER_IP) {
+      throw httpErrors.rateLimited('Too many failed sign-in attempts; try again later', windowMs);
+    }
+  }
+
+  return {
+    /** Creates an account; the first ever becomes admin, later ones get the default role. */
+    async signup(input: { email: string; password: string; name: string }, context: AuditContext) {
+      const email = input.email.toLowerCase();
+      const current = await settings.get();
+      if (!current.ENABLE_SIGNUP && (await repo.isAdminClaimed(db.kysely))) {
+        throw httpErrors.forbidden('Sign-up is disabled; ask an administrator for an account');
+      }
+      if (await repo.findUserByEmail(db.kysely, email)) throw httpErrors.conflict('An account with this email already exists');
+      const passwordHash = await hashPassword(input.password);
+      const now = clock.now();
+      const user: UserRow = {
+        id: randomUUID(),
+        email,
+        name: input.name,
+        role: current.DEFAULT_USER_ROLE,
+        password_hash: passwordHash,
+        profile_image_url: '',
+        settings: '{}',
+        created_at: now,
+        updated_at: now,
+        last_active_at: now,
+      };
+      try {
+        await db.kysely.transaction().execute(async (trx) => {
+          await repo.insertUser(trx, user);
+          if (await repo.claimFirstAdmin(trx, user.id, now)) {
+            user.role = 'admin';
+            await repo.setUserRole(trx, user.id, 'admin', now);
+          }
+          await audit.recordIn(trx, context, {
+            action: 'auth.signup',
+            actor: { id: user.id, email },
+            target: { type: 'user', id: user.id },
+            details: { name: user.name, role: user.role },
+          });
+        });
+      } catch (error) {
+        // Two sign-ups with one email racing past the check above: the unique index decides.
+        if (await repo.findUserByEmail(db.kysely, email)) throw httpErrors.conflict('An account with this email already exists');
+        throw error;
+      }
+      return issueSession(user);
+    },
+
+    /** Checks credentials under per-account and per-IP limits on failures. */
+    async signin(input: { email: string; password: string; ip: string }, context: AuditContext) {
+      const email = input.email.toLowerCase();
+      await refuseIfLocked(email, input.ip);
+      const user = await repo.findUserByEmail(db.kysely, email);
+      if (!(await verifyPassword(user?.password_hash, input.password)) || !user) {
+        await Promise.all([
+          shared.hit(`login:account:${email}`, config.LOGIN_RATE_LIMIT, windowMs),
+          shared.hit(`login:ip:${input.ip}`, config.LOGIN_RATE_LIMIT_PER_IP, windowMs),
+        ]);
+        // Refusals by the rate limit above are not recorded: they cost nothing, so they could flood the log.
+        await audit.record(context, {
+          action: 'auth.signin.failure',
+          actor: { id: user?.id ?? null, email },
+          target: user ? { type: 'user', id: user.id } : null,
+          details: { reason: user ? 'wrong_password' : 'unknown_account' },
+        });
+        throw httpErrors.unauthenticated('Incorrect email or password');
+      }
+      await shared.reset(`login:account:${email}`);
+      const session = await issueSession(user);
+      await audit.record(context, { action: 'auth.signin.success', actor: { id: user.id, email }, target: { type: 'user', id: user.id } });
+      return session;
+    },
+
+    /** True until the first account (the admin) exists: the web app then shows onboarding. */
+    async isOnboarding(): Promise<boolean> {
+      return !(await repo.isAdminClaimed(db.kysely));
+    },
+
+    /** Resolves a session token or API key to its user, or null. */
+    async authenticate(credential: string): Promise<AuthUser | null> {
+      if (credential.startsWith('sk-')) {
+        const row = await repo.findUserByApiKeyHash(db.kysely, hashApiKey(credential));
+        return row ? { ...row, sessionId: null } : null;
+      }
+      const claims = await tokens.verify(credential);
+      if (!claims) return null;
+      const row = await repo.findUserBySession(db.kysely, claims.sessionId, claims.userId, clock.now());
+      return row ? { ...row, sessionId: claims.sessionId } : null;
+    },
+
+    /** Revokes the caller's session on every instance (the database is the source of truth). */
+    async signout(user: AuthUser): Promise<void> {
+      if (user.sessionId) await repo.deleteSession(db.kysely, user.sessionId);
+    },
+
+    /** The caller's full record. */
+    async currentUser(user: AuthUser): Promise<UserRow> {
+      const row = await repo.findUserById(db.kysely, user.id);
+      if (!row) throw httpErrors.unauthenticated();
+      return row;
+    },
+
+    /** Changes the password after checking the current one; other sessions are signed out. */
+    async changePassword(user: AuthUser, current: string, next: string, context: AuditContext): Promise<void> {
+      const row = await repo.findUserById(db.kysely, user.id);
+      if (!row || !(await verifyPassword(row.password_hash, current))) {
+        throw httpErrors.badRequest('Current password is incorrect');
+      }
+      await repo.setPasswordHash(db.kysely, user.id, await hashPassword(next), clock.now());
+      await repo.deleteOtherSessions(db.kysely, user.id, user.sessionId);
+      await audit.record(context, { action: 'auth.password.changed', target: { type: 'user', id: user.id } });
+    },
+
+    /** Creates (or replaces) the caller's API key; the full key is returned only now. */
+    async createApiKey(user: AuthUser, context: AuditContext): Promise<string> {
+      const key = generateApiKey();
+      const keyId = randomUUID();
+      await db.kysely.transaction().execute(async (trx) => {
+        await repo.replaceApiKey(trx, {
+          id: keyId,
+          user_id: user.id,
+          key_hash: hashApiKey(key),
+          key_hint: apiKeyHint(key),
+          created_at: clock.now(),
+        });
+        await audit.recordIn(trx, context, { action: 'auth.api_key.created', target: { type: 'user', id: user.id }, details: { key_id: keyId } });
+      });
+      return key;
+    },
+
+    /** The caller's API key, masked. */
+    async getApiKey(user: AuthUser) {
+      const row = await repo.findApiKeyByUser(db.kysely, user.id);
+      if (!row) throw httpErrors.notFound('API key');
+      return row;
+    },
+
+    /** Revokes the caller's API key. */
+    async deleteApiKey(user: AuthUser, context: AuditContext): Promise<void> {
+      if (!(await repo.deleteApiKey(db.kysely, user.id))) throw httpErrors.notFound('API key');
+      await audit.record(context, { action: 'auth.api_key.revoked', target: { type: 'user', id: user.id } });
+    },
+  };
+}
+
+export type AuthService = ReturnType<typeof createAuthService>;

@@ -1,0 +1,239 @@
+import { sql, type Kysely, type Updateable } from 'kysely';
+import type { ChatRow, ChatsTable, Database, MessageRow, MessagesTable } from '../../platform/db/schema.js';
+
+type Q = Kysely<Database>;
+
+// Rows per insert statement: 13 parameters each stays far below SQLite's and PostgreSQL's limits.
+const insertChunk = 500;
+
+/** Which of a user's chats a listing shows. */
+export interface ChatFilter {
+  isArchived?: boolean;
+  isPinned?: boolean;
+  /** Matches the title or any message's content, case-insensitively. */
+  text?: string;
+}
+
+/** The columns a chat listing needs; never the messages. */
+export type ChatSummary = Pick<ChatRow, 'id' | 'title' | 'is_pinned' | 'is_archived' | 'created_at' | 'updated_at'>;
+
+/** `%text%` for LIKE with the wildcards in `text` escaped (the escape character is a backslash). */
+function containsPattern(text: string): string {
+  return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/** One page of a user's chats, newest activity first. */
+export function listChats(db: Q, userId: string, filter: ChatFilter, page: { limit: number; offset: number }): Promise<ChatSummary[]> {
+  let query = db
+    .selectFrom('chats')
+    .select(['chats.id', 'chats.title', 'chats.is_pinned', 'chats.is_archived', 'chats.created_at', 'chats.updated_at'])
+    .where('chats.user_id', '=', userId);
+  if (filter.isArchived !== undefined) query = query.where('chats.is_archived', '=', filter.isArchived ? 1 : 0);
+  if (filter.isPinned !== undefined) query = query.where('chats.is_pinned', '=', filter.isPinned ? 1 : 0);
+  if (filter.text) {
+    const pattern = containsPattern(filter.text);
+    query = query.where((eb) =>
+      eb.or([
+        sql<boolean>`lower(${sql.ref('chats.title')}) like ${pattern} escape '\\'`,
+        eb.exists(
+          eb
+            .selectFrom('messages')
+            .select(sql<number>`1`.as('one'))
+            .whereRef('messages.chat_id', '=', 'chats.id')
+            .where(sql<boolean>`lower(${sql.ref('messages.content')}) like ${pattern} escape '\\'`),
+        ),
+      ]),
+    );
+  }
+  return query.orderBy('chats.updated_at', 'desc').orderBy('chats.id', 'desc').limit(page.limit).offset(page.offset).execute();
+}
+
+/** A chat of `userId`, or undefined (also for another user's chat). */
+export function findChat(db: Q, userId: string, chatId: string): Promise<ChatRow | undefined> {
+  return db.selectFrom('chats').selectAll().where('id', '=', chatId).where('user_id', '=', userId).executeTakeFirst();
+}
+
+/** Every chat of a user, newest activity first. */
+export function listAllChats(db: Q, userId: string): Promise<ChatRow[]> {
+  return db.selectFrom('chats').selectAll().where('user_id', '=', userId).orderBy('updated_at', 'desc').orderBy('id', 'desc').execute();
+}
+
+/** Inserts a chat. */
+export async function insertChat(db: Q, chat: ChatRow): Promise<void> {
+  await db.insertInto('chats').values(chat).execute();
+}
+
+/** Changes a user's chat; false when it does not exist. */
+export async function updateChat(db: Q, userId: string, chatId: string, patch: Updateable<ChatsTable>): Promise<boolean> {
+  const result = await db.updateTable('chats').set(patch).where('id', '=', chatId).where('user_id', '=', userId).executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/** Flips a 0/1 flag of a user's chat in one statement; false when the chat does not exist. */
+export async function toggleChatFlag(db: Q, userId: string, chatId: string, flag: 'is_pinned' | 'is_archived', now: number): Promise<boolean> {
+  const result = await db
+    .updateTable('chats')
+    .set({ [flag]: sql<number>`1 - ${sql.ref(flag)}`, updated_at: now })
+    .where('id', '=', chatId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/** Archives or unarchives all of a user's chats. */
+export async function setAllArchived(db: Q, userId: string, isArchived: boolean, now: number): Promise<void> {
+  await db
+    .updateTable('chats')
+    .set({ is_archived: isArchived ? 1 : 0, updated_at: now })
+    .where('user_id', '=', userId)
+    .where('is_archived', '=', isArchived ? 0 : 1)
+    .execute();
+}
+
+/** Sets the title only while it is still `untouched`. */
+export async function setTitleIfUnchanged(db: Q, chatId: string, untouched: string, title: string): Promise<void> {
+  await db.updateTable('chats').set({ title }).where('id', '=', chatId).where('title', '=', untouched).execute();
+}
+
+/** Bumps a chat's activity time (internal callers). */
+export async function touchChat(db: Q, chatId: string, now: number): Promise<void> {
+  await db.updateTable('chats').set({ updated_at: now }).where('id', '=', chatId).execute();
+}
+
+/** Deletes one of a user's chats with its messages; false when it does not exist. */
+export async function deleteChat(db: Q, userId: string, chatId: string): Promise<boolean> {
+  const owned = db.selectFrom('chats').select('id').where('id', '=', chatId).where('user_id', '=', userId);
+  await db.deleteFrom('messages').where('chat_id', 'in', owned).execute();
+  const result = await db.deleteFrom('chats').where('id', '=', chatId).where('user_id', '=', userId).executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
+}
+
+/** Deletes every chat of a user and their messages. */
+export async function deleteChatsOfUser(db: Q, userId: string): Promise<void> {
+  await db
+    .deleteFrom('messages')
+    .where('chat_id', 'in', db.selectFrom('chats').select('id').where('user_id', '=', userId))
+    .execute();
+  await db.deleteFrom('chats').where('user_id', '=', userId).execute();
+}
+
+/** A chat's messages, oldest first (siblings keep their order). */
+export function listMessages(db: Q, chatId: string): Promise<MessageRow[]> {
+  return db.selectFrom('messages').selectAll().where('chat_id', '=', chatId).orderBy('created_at').orderBy('id').execute();
+}
+
+/** Every message of every chat of a user, oldest first. */
+export function listMessagesOfUser(db: Q, userId: string): Promise<MessageRow[]> {
+  return db
+    .selectFrom('messages')
+    .innerJoin('chats', 'chats.id', 'messages.chat_id')
+    .selectAll('messages')
+    .where('chats.user_id', '=', userId)
+    .orderBy('messages.created_at')
+    .orderBy('messages.id')
+    .execute();
+}
+
+/** One message of a chat. */
+export function findMessage(db: Q, chatId: string, messageId: string): Promise<MessageRow | undefined> {
+  return db.selectFrom('messages').selectAll().where('chat_id', '=', chatId).where('id', '=', messageId).executeTakeFirst();
+}
+
+/** Ids of a message's children, in stored order. */
+export async function findChildIds(db: Q, chatId: string, messageId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('messages')
+    .select('id')
+    .where('chat_id', '=', chatId)
+    .where('parent_id', '=', messageId)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+  return rows.map((row) => row.id);
+}
+
+/** How many messages of a role a chat holds. */
+export async function countMessages(db: Q, chatId: string, role: MessageRow['role'], status?: MessageRow['status']): Promise<number> {
+  let query = db
+    .selectFrom('messages')
+    .select((eb) => eb.fn.countAll<number | string>().as('count'))
+    .where('chat_id', '=', chatId)
+    .where('role', '=', role);
+  if (status) query = query.where('status', '=', status);
+  const row = await query.executeTakeFirstOrThrow();
+  return Number(row.count);
+}
+
+/** Which of `ids` already name a stored message (of any chat). */
+export async function findTakenMessageIds(db: Q, ids: readonly string[]): Promise<Set<string>> {
+  const taken = new Set<string>();
+  for (let start = 0; start < ids.length; start += insertChunk) {
+    const rows = await db.selectFrom('messages').select('id').where('id', 'in', ids.slice(start, start + insertChunk)).execute();
+    for (const row of rows) taken.add(row.id);
+  }
+  return taken;
+}
+
+/** Inserts messages in chunks. */
+export async function insertMessages(db: Q, rows: readonly MessageRow[]): Promise<void> {
+  for (let start = 0; start < rows.length; start += insertChunk) {
+    await db.insertInto('messages').values(rows.slice(start, start + insertChunk)).execute();
+  }
+}
+
+/** Deletes all messages of a chat. */
+export async function deleteMessagesOfChat(db: Q, chatId: string): Promise<void> {
+  await db.deleteFrom('messages').where('chat_id', '=', chatId).execute();
+}
+
+/** Changes one message of a chat; false when it does not exist. */
+export async function updateMessage(db: Q, chatId: string, messageId: string, patch: Updateable<MessagesTable>): Promise<boolean> {
+  const result = await db.updateTable('messages').set(patch).where('id', '=', messageId).where('chat_id', '=', chatId).executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+/** True for a primary-key or unique violation on either database. */
+export function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+/** What `chats.meta` holds: the chat-level fields of Open WebUI's chat JSON that Parley keeps. */
+export interface ChatMeta {
+  models: string[];
+  params: Record<string, unknown>;
+  /** Open WebUI's own `meta` (tags and the like), kept as given. */
+  meta: Record<string, unknown>;
+}
+
+/** Reads `chats.meta`; a damaged or older value reads as empty. */
+export function readChatMeta(text: string): ChatMeta {
+  let value: Partial<ChatMeta> = {};
+  try {
+    value = JSON.parse(text) as Partial<ChatMeta>;
+  } catch {
+    // Keep the defaults.
+  }
+  return {
+    models: Array.isArray(value.models) ? value.models : [],
+    params: value.params && typeof value.params === 'object' ? value.params : {},
+    meta: value.meta && typeof value.meta === 'object' ? value.meta : {},
+  };
+}
+
+/** Encodes `chats.meta`. */
+export function writeChatMeta(meta: ChatMeta): string {
+  return JSON.stringify(meta);
+}
+
+/** Assistant messages still marked streaming, oldest first: candidates for takeover or for marking as interrupted. */
+export function findUnfinishedAnswers(db: Q, limit: number) {
+  return db
+    .selectFrom('messages')
+    .select(['id', 'chat_id', 'created_at'])
+    .where('status', '=', 'streaming')
+    .where('role', '=', 'assistant')
+    .orderBy('created_at', 'asc')
+    .limit(limit)
+    .execute();
+}

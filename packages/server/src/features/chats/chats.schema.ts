@@ -1,0 +1,96 @@
+import { z } from 'zod';
+
+/** Bound for chat and message ids (Open WebUI uses UUIDs; completions accepts up to 64). */
+export const idSchema = z.string().min(1).max(64);
+/** A chat title as users set it. */
+export const titleSchema = z.string().trim().min(1).max(200);
+const contentSchema = z.string().max(1_000_000);
+const roleSchema = z.enum(['system', 'user', 'assistant']);
+const jsonObject = z.record(z.string(), z.unknown());
+/** Epoch seconds as Open WebUI writes them; values past year 5000 are read as milliseconds. */
+const epochSchema = z.number().nonnegative().max(1e13);
+
+/** Open WebUI writes an error as text, `true`, or `{ content }`. */
+const messageError = z.union([z.string().max(100_000), z.boolean(), z.looseObject({ content: z.string().max(100_000).optional() }), z.null()]);
+
+/** One message of Open WebUI's chat JSON; fields Parley does not store are tolerated. */
+export const messageJson = z.looseObject({
+  id: idSchema.optional(),
+  parentId: idSchema.nullish(),
+  childrenIds: z.array(idSchema).max(10_000).nullish(),
+  role: roleSchema,
+  content: contentSchema.default(''),
+  model: z.string().max(256).nullish(),
+  timestamp: epochSchema.nullish(),
+  done: z.boolean().nullish(),
+  error: messageError.optional(),
+  usage: jsonObject.nullish(),
+  info: jsonObject.nullish(),
+  files: z.array(z.unknown()).max(100).nullish(),
+});
+export type MessageJson = z.infer<typeof messageJson>;
+
+/** Open WebUI's chat object (`chat` in requests and exports); unknown fields are tolerated. */
+export const chatJson = z.looseObject({
+  title: titleSchema.optional(),
+  models: z.array(z.string().max(256)).max(64).nullish(),
+  params: jsonObject.nullish(),
+  history: z
+    .looseObject({
+      messages: z.record(idSchema, messageJson),
+      currentId: idSchema.nullish(),
+    })
+    .nullish(),
+  messages: z.array(messageJson).max(10_000).nullish(),
+});
+export type ChatJson = z.infer<typeof chatJson>;
+
+/** `POST /chats/new` and `POST /chats/{id}`: Open WebUI's `{ chat }` wrapper. */
+export const chatBody = z.object({ chat: chatJson });
+
+/** One chat to import: the `chat` field of an export plus its flags (an export item also fits). */
+export const importItem = z.looseObject({
+  chat: chatJson,
+  title: titleSchema.optional(),
+  pinned: z.boolean().nullish(),
+  archived: z.boolean().nullish(),
+  meta: jsonObject.nullish(),
+  created_at: epochSchema.nullish(),
+  updated_at: epochSchema.nullish(),
+});
+export type ImportItem = z.infer<typeof importItem>;
+
+/** `POST /chats/import`: one chat, or an array such as `GET /chats/all` returns. */
+export const importBody = z.union([importItem, z.array(importItem).min(1).max(1000)]);
+
+/** `/chats/{id}` paths. */
+export const chatParams = z.object({ id: idSchema });
+/** `/chats/{id}/messages/{messageId}` paths. */
+export const messageParams = z.object({ id: idSchema, messageId: idSchema });
+
+/** `?page=` (1-based) or `?limit=&offset=`. */
+export const pageQuery = z.object({
+  page: z.coerce.number().int().min(1).max(1_000_000).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+  offset: z.coerce.number().int().min(0).max(100_000_000).optional(),
+});
+export type PageQuery = z.infer<typeof pageQuery>;
+
+/** `GET /chats/search`: paging plus the text to find. */
+export const searchQuery = pageQuery.extend({ text: z.string().max(500).default('') });
+
+/** `POST /chats/{id}/clone`: an optional new title (Fastify hands a missing body over as null). */
+export const cloneBody = z.object({ title: titleSchema.optional() }).nullish();
+
+/** `POST /chats/{id}/messages`: a message under `parent_id` (null: a new root). */
+export const addMessageBody = z.object({
+  id: idSchema.optional(),
+  parent_id: idSchema.nullable(),
+  role: roleSchema,
+  content: contentSchema,
+  model: z.string().min(1).max(256).optional(),
+});
+export type AddMessageInput = z.infer<typeof addMessageBody>;
+
+/** `POST /chats/{id}/current`: the message to show as the chat's current leaf. */
+export const setCurrentBody = z.object({ message_id: idSchema });

@@ -1,0 +1,296 @@
+import { randomUUID } from 'node:crypto';
+import type { Updateable } from 'kysely';
+import { httpErrors } from '../../http/errors.js';
+import type { ChatsTable, MessageRow } from '../../platform/db/schema.js';
+import type { Platform } from '../../platform/platform.js';
+import * as repo from './chats.repo.js';
+import type { AddMessageInput, ChatJson, ImportItem, PageQuery } from './chats.schema.js';
+import {
+  insertFullChat,
+  insertNewMessage,
+  loadChat,
+  newMessage,
+  ownedChat,
+  storeTree,
+  withFreshIdsOnClash,
+  withMessageIdConflict,
+  type FullChat,
+} from './chats.store.js';
+import { messageFromRow, messageToRow, remapIds, toEpochMs, treeFromChatJson, type TreeMessage } from './message-tree.js';
+
+export type { FullChat } from './chats.store.js';
+
+/** Token usage and timings recorded on an assistant message. */
+export interface AnswerRecord {
+  content: string;
+  status: 'done' | 'error';
+  error: string | null;
+  usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number } | null;
+  /** Timings and details: ttft_ms, duration_ms, tokens_per_second, finish_reason, connection id. */
+  info: Record<string, unknown>;
+}
+
+/** Where a completion's messages are saved in a chat's message tree. */
+export interface ExchangeRequest {
+  userId: string;
+  chatId: string;
+  model: string;
+  /** The message the new user message hangs under (null: a new root). Ignored when regenerating. */
+  parentId: string | null;
+  /** The new user message; omitted when regenerating an answer to an existing user message. */
+  userMessage?: { id?: string; content: string; files?: unknown[] };
+  /** An existing user message to answer again (makes a sibling answer, a branch). */
+  regenerateUserMessageId?: string;
+}
+
+/** The title of a chat nobody has named yet (generated titles replace only this). */
+export const defaultTitle = 'New Chat';
+const pageSize = 50;
+const titleMax = 200;
+
+/** Chats and their message trees, each scoped to its owner. */
+export function createChatsService(platform: Platform) {
+  const { clock } = platform;
+  const db = platform.db.kysely;
+
+  async function deleteAll(userId: string): Promise<void> {
+    await db.transaction().execute((trx) => repo.deleteChatsOfUser(trx, userId));
+  }
+
+  return {
+    /** Creates a chat from Open WebUI's chat JSON (messages as `history` or a flat list). */
+    async create(userId: string, json: ChatJson): Promise<FullChat> {
+      const now = clock.now();
+      const tree = treeFromChatJson(json, now);
+      const id = randomUUID();
+      const meta = repo.writeChatMeta({ models: json.models ?? [], params: json.params ?? {}, meta: {} });
+      return withFreshIdsOnClash(db, (trx, renameAll) =>
+        insertFullChat(
+          trx,
+          { id, user_id: userId, title: json.title ?? defaultTitle, is_pinned: 0, is_archived: 0, meta, created_at: now, updated_at: now },
+          tree,
+          renameAll,
+        ),
+      );
+    },
+
+    /** One page of the caller's chats (summaries only). */
+    list(userId: string, filter: repo.ChatFilter, query: PageQuery) {
+      const limit = query.limit ?? pageSize;
+      const offset = query.page !== undefined ? (query.page - 1) * limit : (query.offset ?? 0);
+      return repo.listChats(db, userId, filter, { limit, offset });
+    },
+
+    /** A chat of the caller with all its messages. */
+    get(userId: string, chatId: string): Promise<FullChat> {
+      return loadChat(db, userId, chatId);
+    },
+
+    /** Renames, changes models or params, and replaces the messages when the JSON carries them. */
+    async update(userId: string, chatId: string, json: ChatJson): Promise<FullChat> {
+      const now = clock.now();
+      const tree = treeFromChatJson(json, now);
+      return withFreshIdsOnClash(db, async (trx, renameAll) => {
+        const chat = await ownedChat(trx, userId, chatId);
+        const patch: Updateable<ChatsTable> = { updated_at: now };
+        if (json.title !== undefined) patch.title = json.title;
+        if (json.models != null || json.params != null) {
+          const meta = repo.readChatMeta(chat.meta);
+          patch.meta = repo.writeChatMeta({ ...meta, models: json.models ?? meta.models, params: json.params ?? meta.params });
+        }
+        if (tree) {
+          await repo.deleteMessagesOfChat(trx, chatId);
+          patch.current_message_id = (await storeTree(trx, chatId, tree, renameAll)).currentId;
+        }
+        await repo.updateChat(trx, userId, chatId, patch);
+        return loadChat(trx, userId, chatId);
+      });
+    },
+
+    /** Deletes a chat of the caller. */
+    async remove(userId: string, chatId: string): Promise<void> {
+      const isDeleted = await db.transaction().execute((trx) => repo.deleteChat(trx, userId, chatId));
+      if (!isDeleted) throw httpErrors.notFound('Chat');
+    },
+
+    /** Deletes every chat of the caller. */
+    removeAll: deleteAll,
+
+    /** Pins or unpins a chat. */
+    async togglePinned(userId: string, chatId: string): Promise<FullChat> {
+      if (!(await repo.toggleChatFlag(db, userId, chatId, 'is_pinned', clock.now()))) throw httpErrors.notFound('Chat');
+      return loadChat(db, userId, chatId);
+    },
+
+    /** Whether a chat of the caller is pinned. */
+    async isPinned(userId: string, chatId: string): Promise<boolean> {
+      return (await ownedChat(db, userId, chatId)).is_pinned === 1;
+    },
+
+    /** Archives or unarchives a chat. */
+    async toggleArchived(userId: string, chatId: string): Promise<FullChat> {
+      if (!(await repo.toggleChatFlag(db, userId, chatId, 'is_archived', clock.now()))) throw httpErrors.notFound('Chat');
+      return loadChat(db, userId, chatId);
+    },
+
+    /** Archives (or unarchives) all of the caller's chats. */
+    async setAllArchived(userId: string, isArchived: boolean): Promise<void> {
+      await repo.setAllArchived(db, userId, isArchived, clock.now());
+    },
+
+    /** Copies a chat with new message ids, the same tree and the same current leaf. */
+    async clone(userId: string, chatId: string, title?: string): Promise<FullChat> {
+      const now = clock.now();
+      return db.transaction().execute(async (trx) => {
+        const source = await loadChat(trx, userId, chatId);
+        const tree = remapIds({ messages: source.messages.map(messageFromRow), currentId: source.chat.current_message_id }, 'all');
+        const id = randomUUID();
+        await repo.insertChat(trx, {
+          ...source.chat,
+          id,
+          title: title ?? `Clone of ${source.chat.title}`.slice(0, titleMax),
+          current_message_id: tree.currentId,
+          is_pinned: 0,
+          is_archived: 0,
+          created_at: now,
+          updated_at: now,
+        });
+        await repo.insertMessages(trx, tree.messages.map((m) => messageToRow(id, m)));
+        return loadChat(trx, userId, id);
+      });
+    },
+
+    /** Every chat of the caller, archived ones too, with their messages (two queries). */
+    async exportAll(userId: string): Promise<FullChat[]> {
+      const [chats, messages] = await Promise.all([repo.listAllChats(db, userId), repo.listMessagesOfUser(db, userId)]);
+      const byChat = new Map<string, MessageRow[]>(chats.map((chat) => [chat.id, []]));
+      for (const message of messages) byChat.get(message.chat_id)?.push(message);
+      return chats.map((chat) => ({ chat, messages: byChat.get(chat.id) ?? [] }));
+    },
+
+    /** Imports exported chats as new chats of the caller, all or none; message ids are kept unless taken. */
+    async importChats(userId: string, items: ImportItem[]): Promise<FullChat[]> {
+      const now = clock.now();
+      // Every tree is checked before anything is written.
+      const prepared = items.map((item) => ({ item, tree: treeFromChatJson(item.chat, now) }));
+      return withFreshIdsOnClash(db, async (trx, renameAll) => {
+        const created: FullChat[] = [];
+        // One by one in one transaction, so ids shared between the imported chats are seen as taken too.
+        for (const { item, tree } of prepared) {
+          const createdAt = item.created_at != null ? toEpochMs(item.created_at) : now;
+          const chat = {
+            id: randomUUID(),
+            user_id: userId,
+            title: item.chat.title ?? item.title ?? defaultTitle,
+            is_pinned: item.pinned ? 1 : 0,
+            is_archived: item.archived ? 1 : 0,
+            meta: repo.writeChatMeta({ models: item.chat.models ?? [], params: item.chat.params ?? {}, meta: item.meta ?? {} }),
+            created_at: createdAt,
+            updated_at: item.updated_at != null ? toEpochMs(item.updated_at) : now,
+          };
+          created.push(await insertFullChat(trx, chat, tree, renameAll));
+        }
+        return created;
+      });
+    },
+
+    /** Adds a message under a parent of the same chat and makes it the current leaf. */
+    async addMessage(userId: string, chatId: string, input: AddMessageInput): Promise<TreeMessage> {
+      const now = clock.now();
+      return withMessageIdConflict(db, async (trx) => {
+        await ownedChat(trx, userId, chatId);
+        if (input.parent_id !== null && !(await repo.findMessage(trx, chatId, input.parent_id))) {
+          throw httpErrors.badRequest('parent_id is not a message of this chat');
+        }
+        const message = newMessage(
+          { id: input.id ?? randomUUID(), parentId: input.parent_id, role: input.role, content: input.content, model: input.model ?? null },
+          now,
+        );
+        await insertNewMessage(trx, chatId, message);
+        await repo.updateChat(trx, userId, chatId, { current_message_id: message.id, updated_at: now });
+        return message;
+      });
+    },
+
+    /** Moves the chat's current leaf to one of its messages (switching branches). */
+    async setCurrent(userId: string, chatId: string, messageId: string): Promise<FullChat> {
+      return db.transaction().execute(async (trx) => {
+        await ownedChat(trx, userId, chatId);
+        if (!(await repo.findMessage(trx, chatId, messageId))) throw httpErrors.notFound('Message');
+        await repo.updateChat(trx, userId, chatId, { current_message_id: messageId });
+        return loadChat(trx, userId, chatId);
+      });
+    },
+
+    /** One message of a chat of the caller, with its children's ids. */
+    async getMessage(userId: string, chatId: string, messageId: string): Promise<{ message: TreeMessage; childrenIds: string[] }> {
+      await ownedChat(db, userId, chatId);
+      const row = await repo.findMessage(db, chatId, messageId);
+      if (!row) throw httpErrors.notFound('Message');
+      return { message: messageFromRow(row), childrenIds: await repo.findChildIds(db, chatId, messageId) };
+    },
+
+    /** Checks ownership and saves the user message plus an assistant placeholder; 404 for another user's chat. */
+    async beginExchange(request: ExchangeRequest): Promise<{ userMessageId: string; assistantMessageId: string; isFirstExchange: boolean }> {
+      const now = clock.now();
+      return withMessageIdConflict(db, async (trx) => {
+        const chat = await ownedChat(trx, request.userId, request.chatId);
+        let userMessageId: string;
+        if (request.regenerateUserMessageId !== undefined) {
+          const target = await repo.findMessage(trx, chat.id, request.regenerateUserMessageId);
+          if (!target) throw httpErrors.badRequest('The message to answer again is not in this chat');
+          if (target.role !== 'user') throw httpErrors.badRequest('Only a user message can be answered again');
+          userMessageId = target.id;
+        } else {
+          if (!request.userMessage) throw httpErrors.badRequest('A user message is required');
+          if (request.parentId !== null && !(await repo.findMessage(trx, chat.id, request.parentId))) {
+            throw httpErrors.badRequest('parent_id is not a message of this chat');
+          }
+          userMessageId = request.userMessage.id ?? randomUUID();
+          const { content, files = [] } = request.userMessage;
+          await insertNewMessage(trx, chat.id, newMessage({ id: userMessageId, parentId: request.parentId, role: 'user', content, files }, now));
+        }
+        // A failed first answer does not count: the retry that succeeds still titles the chat.
+        const isFirstExchange = chat.title === defaultTitle && (await repo.countMessages(trx, chat.id, 'assistant', 'done')) === 0;
+        const assistantMessageId = randomUUID();
+        await insertNewMessage(
+          trx,
+          chat.id,
+          newMessage({ id: assistantMessageId, parentId: userMessageId, role: 'assistant', content: '', model: request.model, status: 'streaming' }, now),
+        );
+        await repo.updateChat(trx, request.userId, chat.id, { current_message_id: assistantMessageId, updated_at: now });
+        return { userMessageId, assistantMessageId, isFirstExchange };
+      });
+    },
+
+    /** Answers still being generated (or abandoned by a dead instance), oldest first. */
+    async listUnfinishedAnswers(limit = 20): Promise<Array<{ chatId: string; messageId: string; createdAt: number }>> {
+      const rows = await repo.findUnfinishedAnswers(db, limit);
+      return rows.map((row) => ({ chatId: row.chat_id, messageId: row.id, createdAt: row.created_at }));
+    },
+
+    /** Saves the final assistant message; does nothing when the chat or message was deleted meanwhile. */
+    async finishAnswer(chatId: string, messageId: string, answer: AnswerRecord): Promise<void> {
+      const now = clock.now();
+      await db.transaction().execute(async (trx) => {
+        const isUpdated = await repo.updateMessage(trx, chatId, messageId, {
+          content: answer.content,
+          status: answer.status,
+          error: answer.error,
+          usage: answer.usage === null ? null : JSON.stringify(answer.usage),
+          info: JSON.stringify(answer.info),
+          updated_at: now,
+        });
+        if (isUpdated) await repo.touchChat(trx, chatId, now);
+      });
+    },
+
+    /** Sets a generated title unless the user already renamed the chat. */
+    async setGeneratedTitle(chatId: string, title: string): Promise<void> {
+      const trimmed = title.trim().slice(0, titleMax);
+      if (trimmed) await repo.setTitleIfUnchanged(db, chatId, defaultTitle, trimmed);
+    },
+
+  };
+}
+export type ChatsService = ReturnType<typeof createChatsService>;

@@ -1,0 +1,147 @@
+import type { UpstreamStream } from '../../platform/llm/upstream-client.js';
+import { UpstreamError, type UpstreamEvent, type Usage } from '../../platform/llm/types.js';
+
+/** How a generation ended. */
+export interface GenerationOutcome {
+  content: string;
+  status: 'done' | 'error';
+  error: string | null;
+  /** True when stopped on request; the partial answer is kept. */
+  isStopped: boolean;
+  finishReason: string | null;
+  usage: Usage | null;
+  ttftMs: number | null;
+  durationMs: number;
+}
+
+/** Receives a generation's events as they arrive; detached when its client goes away. */
+export interface GenerationListener {
+  /** `seq` numbers batches from 1 across the whole generation, takeovers included (the SSE event id). */
+  onEvents(batch: UpstreamEvent[], info: GenerationInfo, seq: number): void;
+  onEnd(outcome: GenerationOutcome, info: GenerationInfo): void;
+}
+
+/** Where a generation starts: fresh, or continuing one another instance began. */
+export interface GenerationStart {
+  startedAt: number;
+  now: () => number;
+  /** The answer so far, when continuing. */
+  content?: string;
+  /** The last batch number already sent, when continuing. */
+  lastSeq?: number;
+  /** Records each batch (the resumable stream log); called before the listener. */
+  onBatch?: (seq: number, batch: UpstreamEvent[]) => void;
+}
+
+/** Facts about a running generation that writers and persistence need. */
+export interface GenerationInfo {
+  id: string;
+  userId: string;
+  /** The model id the client asked for (a preset's id, or a prefixed id). */
+  model: string;
+  /** The id the upstream knows the model by. */
+  upstreamModel: string;
+  connectionId: string;
+  /** True when events carry the upstream's own OpenAI chunk JSON, relayable as-is. */
+  hasRawChunks: boolean;
+  createdAt: number;
+  chat?: { chatId: string; userMessageId: string; assistantMessageId: string; isFirstExchange: boolean };
+}
+
+/**
+ * One answer being generated: pumps the upstream stream to its end whether or
+ * not a client is listening, so a client that disconnects loses nothing.
+ */
+export class Generation {
+  private listener: GenerationListener | null;
+  private content: string;
+  private seq: number;
+  private usage: Usage | null = null;
+  private finishReason: string | null = null;
+  private errorMessage: string | null = null;
+  private isStopped = false;
+  private ttftMs: number | null = null;
+  /** Resolves with the outcome once the upstream stream has ended. */
+  readonly done: Promise<GenerationOutcome>;
+
+  constructor(
+    readonly info: GenerationInfo,
+    stream: UpstreamStream,
+    private readonly abort: AbortController,
+    listener: GenerationListener,
+    private readonly start: GenerationStart,
+  ) {
+    this.listener = listener;
+    this.content = start.content ?? '';
+    this.seq = start.lastSeq ?? 0;
+    this.done = this.pump(stream);
+  }
+
+  /** The number of the last batch sent. */
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  /** The answer so far. */
+  get partialContent(): string {
+    return this.content;
+  }
+
+  /** Stops listening; the generation carries on to its end. */
+  detach(): void {
+    this.listener = null;
+  }
+
+  /** Ends the generation early, keeping what was generated. */
+  stop(): void {
+    this.isStopped = true;
+    this.abort.abort();
+  }
+
+  private async pump(stream: UpstreamStream): Promise<GenerationOutcome> {
+    try {
+      for await (const batch of stream) {
+        for (const event of batch) this.record(event);
+        this.seq += 1;
+        this.start.onBatch?.(this.seq, batch);
+        this.listener?.onEvents(batch, this.info, this.seq);
+        if (this.errorMessage) break;
+      }
+    } catch (error) {
+      if (!this.isStopped) this.errorMessage = error instanceof UpstreamError ? error.message : String(error);
+    }
+    const outcome: GenerationOutcome = {
+      content: this.content,
+      status: this.errorMessage ? 'error' : 'done',
+      error: this.errorMessage,
+      isStopped: this.isStopped,
+      finishReason: this.isStopped ? 'stop' : this.finishReason,
+      usage: this.usage,
+      ttftMs: this.ttftMs,
+      durationMs: this.start.now() - this.start.startedAt,
+    };
+    this.listener?.onEnd(outcome, this.info);
+    this.listener = null;
+    return outcome;
+  }
+
+  private record(event: UpstreamEvent): void {
+    switch (event.type) {
+      case 'delta':
+        if (this.ttftMs === null) this.ttftMs = this.start.now() - this.start.startedAt;
+        this.content += event.content;
+        break;
+      case 'finish':
+        this.finishReason = event.reason;
+        break;
+      case 'usage':
+        this.usage = event.usage;
+        break;
+      case 'error':
+        this.errorMessage = event.message;
+        break;
+      case 'other':
+        break;
+    }
+  }
+}

@@ -1,0 +1,88 @@
+import type { ServerResponse } from 'node:http';
+import type { UpstreamEvent } from '../../platform/llm/types.js';
+import type { GenerationInfo, GenerationListener, GenerationOutcome } from './generation.js';
+
+/** Response headers of an event stream that no proxy may buffer. */
+export const eventStreamHeaders = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache, no-transform',
+  connection: 'keep-alive',
+  'x-accel-buffering': 'no',
+};
+
+function chunk(info: GenerationInfo, delta: Record<string, unknown>, finishReason: string | null): string {
+  return JSON.stringify({
+    id: `chatcmpl-${info.id}`,
+    object: 'chat.completion.chunk',
+    created: info.createdAt,
+    model: info.model,
+    choices: [{ index: 0, delta, finish_reason: finishReason }],
+  });
+}
+
+function relayRaw(raw: string, info: GenerationInfo): string {
+  if (info.model === info.upstreamModel) return raw;
+  // The client asked for a preset or prefixed id; it must see that id, not the upstream's.
+  const parsed = JSON.parse(raw) as Record<string, unknown>;
+  parsed.model = info.model;
+  return JSON.stringify(parsed);
+}
+
+/**
+ * Translates events into OpenAI `chat.completion.chunk` SSE text (one string per batch).
+ * With `eventId`, the batch's last event carries it, so a client that saw it has the whole batch.
+ */
+export function toSseText(batch: UpstreamEvent[], info: GenerationInfo, includeUsage: boolean, eventId?: number): string {
+  let text = '';
+  for (const event of batch) {
+    let data: string | undefined;
+    if (event.type === 'delta') data = event.raw !== undefined ? relayRaw(event.raw, info) : chunk(info, { content: event.content }, null);
+    else if (event.type === 'other') data = relayRaw(event.raw, info);
+    else if (event.type === 'finish' && !info.hasRawChunks) data = chunk(info, {}, event.reason);
+    else if (event.type === 'usage' && includeUsage) {
+      data = JSON.stringify({ id: `chatcmpl-${info.id}`, object: 'chat.completion.chunk', created: info.createdAt, model: info.model, choices: [], usage: event.usage });
+    } else if (event.type === 'error') data = JSON.stringify({ error: { message: event.message, type: 'upstream_error' } });
+    if (data !== undefined) text += `data: ${data}\n\n`;
+  }
+  return eventId === undefined || text === '' ? text : `${text.slice(0, -1)}id: ${eventId}\n\n`;
+}
+
+/** Streams a generation to an HTTP response as OpenAI server-sent events, ending with `[DONE]`. */
+export function openAiSseListener(res: ServerResponse, headers: Record<string, string>, includeUsage: boolean, isResumable = false) {
+  const ensureHead = () => {
+    if (!res.headersSent) res.writeHead(200, { ...eventStreamHeaders, ...headers });
+  };
+  let hasSentError = false;
+  const listener: GenerationListener & { ensureHead(): void } = {
+    ensureHead,
+    onEvents(batch, info, seq) {
+      ensureHead();
+      if (batch.some((event) => event.type === 'error')) hasSentError = true;
+      const text = toSseText(batch, info, includeUsage, isResumable ? seq : undefined);
+      if (text) res.write(text);
+    },
+    onEnd(outcome: GenerationOutcome, info) {
+      ensureHead();
+      // An error that arrived as an event was already relayed; a broken connection or timeout was not.
+      if (outcome.status === 'error' && outcome.error && !hasSentError) {
+        res.write(`data: ${JSON.stringify({ error: { message: outcome.error, type: 'upstream_error' } })}\n\n`);
+      } else if (outcome.isStopped) {
+        res.write(`data: ${chunk(info, {}, 'stop')}\n\n`);
+      }
+      res.end('data: [DONE]\n\n');
+    },
+  };
+  return listener;
+}
+
+/** Builds the non-streamed `chat.completion` body from a finished generation. */
+export function toCompletionJson(info: GenerationInfo, outcome: GenerationOutcome) {
+  return {
+    id: `chatcmpl-${info.id}`,
+    object: 'chat.completion',
+    created: info.createdAt,
+    model: info.model,
+    choices: [{ index: 0, message: { role: 'assistant', content: outcome.content }, finish_reason: outcome.finishReason ?? 'stop' }],
+    usage: outcome.usage ?? undefined,
+  };
+}

@@ -1,0 +1,217 @@
+import { randomUUID } from 'node:crypto';
+import { httpErrors } from '../../http/errors.js';
+import type { ConnectionRow, ConnectionType } from '../../platform/db/schema.js';
+import type { Platform } from '../../platform/platform.js';
+import type { AuditContext } from '../audit/audit-context.js';
+import { changedFields } from '../audit/audit-details.js';
+import type { AuditService } from '../audit/audit.service.js';
+import * as repo from './connections.repo.js';
+import type { CreateConnectionInput, TestConnectionInput, UpdateConnectionInput } from './connections.schema.js';
+import { maskApiKey, parseModelIds } from './connections.presenter.js';
+import { fetchUpstreamModels, normaliseBaseUrl, type UpstreamModel, type UpstreamTarget } from './upstream-models.js';
+
+/** Outcome of trying a connection's model list. */
+export type ConnectionTestResult = { ok: true; models: number; latency_ms: number } | { ok: false; error: string };
+
+/** Called after any connection changes, so dependants (the model list cache) can forget what they derived. */
+export type ConnectionsListener = () => Promise<void> | void;
+
+/** A URL without the user name and password it may carry (`https://user:secret@host/`). */
+function withoutUserInfo(url: string): string {
+  const parsed = URL.parse(url);
+  if (!parsed || (!parsed.username && !parsed.password)) return url;
+  parsed.username = '';
+  parsed.password = '';
+  return parsed.toString();
+}
+
+/** A connection's fields as the audit log shows them: no credentials, the API key only as whether one is set. */
+function auditedFields(row: ConnectionRow) {
+  const { type, name, prefix_id } = row;
+  const model_ids = parseModelIds(row.model_ids);
+  return { type, name, base_url: withoutUserInfo(row.base_url), prefix_id, model_ids, enabled: row.is_enabled === 1, api_key: row.api_key ? 'set' : 'none' };
+}
+
+/** Upstream connections: stored configuration, seeding from the environment, and reading their model lists. */
+export function createConnectionsService(platform: Platform, audit: AuditService) {
+  const { db, clock, config, log } = platform;
+  const listTimeoutMs = config.AIOHTTP_CLIENT_TIMEOUT_MODEL_LIST * 1000;
+  const listeners = new Set<ConnectionsListener>();
+  // Every completion needs the enabled connections; rereading them at most once a second keeps the
+  // database off the hot path while a change made on any instance is in force everywhere within a second.
+  let enabled: { rows: Promise<ConnectionRow[]>; at: number } | undefined;
+
+  async function changed(): Promise<void> {
+    enabled = undefined;
+    for (const listener of listeners) await listener();
+  }
+
+  async function findOrThrow(id: string): Promise<ConnectionRow> {
+    const row = await repo.findConnection(db.kysely, id);
+    if (!row) throw httpErrors.notFound('Connection');
+    return row;
+  }
+
+  async function tryModelList(target: UpstreamTarget): Promise<ConnectionTestResult> {
+    const started = performance.now();
+    try {
+      const models = await fetchUpstreamModels(target, listTimeoutMs);
+      return { ok: true, models: models.length, latency_ms: Math.round(performance.now() - started) };
+    } catch (error) {
+      return { ok: false, error: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  return {
+    /**
+     * Inserts connections from OLLAMA_BASE_URLS / OPENAI_API_BASE_URLS on first start only: when no
+     * connection exists and no instance has seeded before. After that the database is the truth, so
+     * a connection the admin deletes stays deleted. With nothing to seed no marker is written, so
+     * URLs added to the environment before any connection exists still take effect.
+     */
+    async seedFromEnvironment(): Promise<void> {
+      const seeds: Array<{ type: ConnectionType; name: string; base_url: string; api_key: string }> = [
+        ...config.OLLAMA_BASE_URLS.map((url, i) => ({ type: 'ollama' as const, name: `Ollama ${i + 1}`, base_url: url, api_key: '' })),
+        ...config.OPENAI_API_BASE_URLS.map((url, i) => ({
+          type: 'openai' as const,
+          name: `OpenAI ${i + 1}`,
+          base_url: url,
+          api_key: config.OPENAI_API_KEYS[i] ?? '',
+        })),
+      ];
+      if (seeds.length === 0) return;
+      const now = clock.now();
+      const seeded = await db.kysely.transaction().execute(async (trx) => {
+        // Concurrent instances starting together: the marker's primary key lets exactly one seed. It is
+        // written before the count is read so the transaction holds the write lock (SQLite) from the start.
+        if (!(await repo.claimSeedMarker(trx, now))) return false;
+        if ((await repo.countConnections(trx)) > 0) return false;
+        for (const [position, seed] of seeds.entries()) {
+          await repo.insertConnection(trx, {
+            id: randomUUID(),
+            ...seed,
+            base_url: normaliseBaseUrl(seed.base_url),
+            prefix_id: '',
+            model_ids: '[]',
+            is_enabled: 1,
+            position,
+            created_at: now,
+            updated_at: now,
+          });
+        }
+        return true;
+      });
+      if (seeded) {
+        log.info({ connections: seeds.map((s) => ({ type: s.type, base_url: s.base_url })) }, 'connections seeded from the environment');
+        await changed();
+      }
+    },
+
+    /** Every connection in display order. */
+    list(): Promise<ConnectionRow[]> {
+      return repo.listConnections(db.kysely);
+    },
+
+    /** Enabled connections in their configured order. */
+    listEnabled(): Promise<ConnectionRow[]> {
+      const now = clock.now();
+      if (!enabled || now - enabled.at >= 1000) {
+        const rows = repo.listEnabledConnections(db.kysely);
+        enabled = { rows, at: now };
+        rows.catch(() => (enabled = undefined));
+      }
+      return enabled.rows;
+    },
+
+    /** One connection; 404 when unknown. */
+    get(id: string): Promise<ConnectionRow> {
+      return findOrThrow(id);
+    },
+
+    /** Adds a connection after the existing ones. */
+    async create(input: CreateConnectionInput, context: AuditContext): Promise<ConnectionRow> {
+      const now = clock.now();
+      const baseUrl = normaliseBaseUrl(input.base_url);
+      const row: ConnectionRow = {
+        id: randomUUID(),
+        type: input.type,
+        name: input.name ?? new URL(baseUrl).host,
+        base_url: baseUrl,
+        api_key: input.api_key ?? '',
+        prefix_id: input.prefix_id ?? '',
+        model_ids: JSON.stringify(input.model_ids ?? []),
+        is_enabled: input.enabled === false ? 0 : 1,
+        position: await repo.nextPosition(db.kysely),
+        created_at: now,
+        updated_at: now,
+      };
+      await repo.insertConnection(db.kysely, row);
+      await changed();
+      await audit.record(context, { action: 'connection.created', target: { type: 'connection', id: row.id }, details: auditedFields(row) });
+      return row;
+    },
+
+    /** Applies a partial change; an omitted api_key (or the masked one sent back) keeps the stored key. */
+    async update(id: string, patch: UpdateConnectionInput, context: AuditContext): Promise<ConnectionRow> {
+      const current = await findOrThrow(id);
+      const keepsKey = patch.api_key === undefined || (current.api_key !== '' && patch.api_key === maskApiKey(current.api_key));
+      const isUpdated = await repo.updateConnection(db.kysely, id, {
+        ...(patch.type !== undefined && { type: patch.type }),
+        ...(patch.name !== undefined && { name: patch.name }),
+        ...(patch.base_url !== undefined && { base_url: normaliseBaseUrl(patch.base_url) }),
+        ...(!keepsKey && { api_key: patch.api_key }),
+        ...(patch.prefix_id !== undefined && { prefix_id: patch.prefix_id }),
+        ...(patch.model_ids !== undefined && { model_ids: JSON.stringify(patch.model_ids) }),
+        ...(patch.enabled !== undefined && { is_enabled: patch.enabled ? 1 : 0 }),
+        updated_at: clock.now(),
+      });
+      if (!isUpdated) throw httpErrors.notFound('Connection');
+      await changed();
+      const updated = await findOrThrow(id);
+      const changes = changedFields(auditedFields(current), auditedFields(updated));
+      // Whether the key changed, never from what to what.
+      delete changes.api_key;
+      await audit.record(context, {
+        action: 'connection.updated',
+        target: { type: 'connection', id },
+        details: {
+          name: updated.name,
+          ...changes,
+          ...(updated.api_key !== current.api_key && { api_key: 'changed' }),
+          ...(!changes.base_url && updated.base_url !== current.base_url && { base_url: 'credentials changed' }),
+        },
+      });
+      return updated;
+    },
+
+    /** Deletes a connection; 404 when unknown. */
+    async remove(id: string, context: AuditContext): Promise<void> {
+      const row = await repo.findConnection(db.kysely, id);
+      if (!row || !(await repo.deleteConnection(db.kysely, id))) throw httpErrors.notFound('Connection');
+      await changed();
+      await audit.record(context, { action: 'connection.deleted', target: { type: 'connection', id }, details: auditedFields(row) });
+    },
+
+    /** Tries a saved connection's model list (enabled or not). */
+    async test(id: string): Promise<ConnectionTestResult> {
+      return tryModelList(await findOrThrow(id));
+    },
+
+    /** Tries an unsaved connection's model list. */
+    testUnsaved(input: TestConnectionInput): Promise<ConnectionTestResult> {
+      return tryModelList({ type: input.type, base_url: normaliseBaseUrl(input.base_url), api_key: input.api_key ?? '' });
+    },
+
+    /** A connection's upstream model list, bounded by AIOHTTP_CLIENT_TIMEOUT_MODEL_LIST; throws UpstreamListError. */
+    fetchModels(connection: ConnectionRow): Promise<UpstreamModel[]> {
+      return fetchUpstreamModels(connection, listTimeoutMs);
+    },
+
+    /** Registers a callback run after every change; returns the unsubscribe function. */
+    onChange(listener: ConnectionsListener): () => void {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}
+export type ConnectionsService = ReturnType<typeof createConnectionsService>;

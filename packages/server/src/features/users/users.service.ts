@@ -1,0 +1,144 @@
+import type { Kysely } from 'kysely';
+import type { AuthUser } from '../../http/access.js';
+import { HttpError, httpErrors } from '../../http/errors.js';
+import type { Database, Role, UserRow, UserUpdate } from '../../platform/db/schema.js';
+import type { Platform } from '../../platform/platform.js';
+import type { AuditContext } from '../audit/audit-context.js';
+import { changedFields } from '../audit/audit-details.js';
+import type { AuditService } from '../audit/audit.service.js';
+import { hashPassword } from '../auth/credentials.js';
+import type { FilesService } from '../files/files.service.js';
+import * as repo from './users.repo.js';
+import type { ListUsersQuery, UpdateUserInput } from './users.schema.js';
+
+/** User administration: listing, roles, profile changes and deletion, under the admin safety rules. */
+export function createUsersService(platform: Platform, files: FilesService, audit: AuditService) {
+  const { db, clock } = platform;
+  const lockAdmins = db.dialect === 'postgres';
+
+  /**
+   * Runs `work` in a transaction with the target loaded; with `guardAdmins`
+   * the admins' rows are locked first, so the safety rules below are checked
+   * against what the transaction will change.
+   */
+  function withTarget<T>(
+    id: string,
+    guardAdmins: boolean,
+    work: (trx: Kysely<Database>, target: UserRow, admins: string[]) => Promise<T>,
+  ): Promise<T> {
+    return db.kysely.transaction().execute(async (trx) => {
+      const admins = guardAdmins ? await repo.adminIds(trx, lockAdmins) : [];
+      const target = await repo.findUserById(trx, id);
+      if (!target) throw httpErrors.notFound('User');
+      return work(trx, target, admins);
+    });
+  }
+
+  function refuseLosingAdmin(actor: AuthUser, target: UserRow, admins: string[], action: 'demote' | 'delete'): void {
+    if (target.id === actor.id) {
+      throw httpErrors.badRequest(
+        action === 'delete' ? 'You cannot delete your own account' : 'You cannot remove your own admin role; ask another admin',
+      );
+    }
+    if (target.role === 'admin' && admins.length <= 1) {
+      throw httpErrors.badRequest(`The last admin cannot be ${action === 'delete' ? 'deleted' : 'demoted'}`);
+    }
+  }
+
+  async function emailTakenByOther(email: string, id: string): Promise<boolean> {
+    const owner = await repo.findUserByEmail(db.kysely, email);
+    return owner !== undefined && owner.id !== id;
+  }
+
+  async function update(actor: AuthUser, id: string, input: UpdateUserInput, context: AuditContext): Promise<UserRow> {
+    const email = input.email?.toLowerCase();
+    // Hashed outside the transaction: argon2 is slow and must not hold the admins' locks.
+    const passwordHash = input.password ? await hashPassword(input.password) : undefined;
+    try {
+      return await withTarget(id, input.role !== undefined, async (trx, target, admins) => {
+        if (input.role && input.role !== 'admin' && (target.role === 'admin' || target.id === actor.id)) {
+          refuseLosingAdmin(actor, target, admins, 'demote');
+        }
+        if (email && email !== target.email && (await repo.findUserByEmail(trx, email))) {
+          throw httpErrors.conflict('An account with this email already exists');
+        }
+        const changes: UserUpdate = { updated_at: clock.now() };
+        if (input.role) changes.role = input.role;
+        if (input.name) changes.name = input.name;
+        if (email) changes.email = email;
+        if (input.profile_image_url !== undefined) changes.profile_image_url = input.profile_image_url;
+        if (passwordHash) changes.password_hash = passwordHash;
+        await repo.updateUser(trx, id, changes);
+        // A reset password ends the account's other sessions, as a self-service change does.
+        if (passwordHash) await repo.deleteSessions(trx, id, id === actor.id ? actor.sessionId : null);
+        await auditUpdate(trx, context, target, changes);
+        return { ...target, ...changes };
+      });
+    } catch (error) {
+      // Two changes to one email racing past the check above: the unique index decides.
+      if (!(error instanceof HttpError) && email && (await emailTakenByOther(email, id))) {
+        throw httpErrors.conflict('An account with this email already exists');
+      }
+      throw error;
+    }
+  }
+
+  /** Records a role change and any other field changes, in the transaction making them. */
+  async function auditUpdate(trx: Kysely<Database>, context: AuditContext, target: UserRow, changes: UserUpdate): Promise<void> {
+    const { role, ...fields } = changedFields(
+      { role: target.role, name: target.name, email: target.email },
+      { role: changes.role, name: changes.name, email: changes.email },
+    );
+    const subject = { type: 'user', id: target.id };
+    if (role) await audit.recordIn(trx, context, { action: 'user.role.changed', target: subject, details: { email: target.email, role } });
+    const edited: Record<string, unknown> = { ...fields };
+    if (changes.profile_image_url !== undefined && changes.profile_image_url !== target.profile_image_url) edited.profile_image_url = 'changed';
+    if (changes.password_hash) edited.password = 'changed';
+    if (Object.keys(edited).length > 0) {
+      await audit.recordIn(trx, context, { action: 'user.updated', target: subject, details: { email: target.email, ...edited } });
+    }
+  }
+
+  return {
+    /** One page of users matching `query` (name or email, case-insensitive), and the total matching. */
+    list: (query: ListUsersQuery) => repo.listUsers(db.kysely, query),
+
+    /** One user; 404 when unknown. */
+    async get(id: string): Promise<UserRow> {
+      const user = await repo.findUserById(db.kysely, id);
+      if (!user) throw httpErrors.notFound('User');
+      return user;
+    },
+
+    /** Changes a user's role; takes effect on their next request. */
+    updateRole: (actor: AuthUser, id: string, role: Role, context: AuditContext) => update(actor, id, { role }, context),
+
+    /** Changes any of role, name, email (unique) and password. */
+    update,
+
+    /**
+     * Deletes a user with their sessions, API key, chats and files. Access is
+     * revoked first under the admins' lock; if a later step fails, the account
+     * is left pending and signed out, and deleting again finishes the job.
+     */
+    async delete(actor: AuthUser, id: string, context: AuditContext): Promise<void> {
+      const deleted = await withTarget(id, true, async (trx, target, admins) => {
+        refuseLosingAdmin(actor, target, admins, 'delete');
+        await repo.deleteSessions(trx, id);
+        await repo.deleteApiKey(trx, id);
+        await repo.updateUser(trx, id, { role: 'pending', updated_at: clock.now() });
+        return { email: target.email, name: target.name, role: target.role };
+      });
+      await files.deleteAllForUser(id);
+      await db.kysely.transaction().execute(async (trx) => {
+        await repo.deleteChatsOfUser(trx, id);
+        await repo.deleteSessions(trx, id);
+        await repo.deleteApiKey(trx, id);
+        await repo.deleteUserRow(trx, id);
+        await audit.recordIn(trx, context, { action: 'user.deleted', target: { type: 'user', id }, details: deleted });
+      });
+    },
+  };
+}
+
+export type UsersService = ReturnType<typeof createUsersService>;

@@ -1,0 +1,49 @@
+/** Stable machine-readable error codes; clients may branch on them. */
+export type ErrorCode =
+  | 'bad_request'
+  | 'validation_failed'
+  | 'malformed_json'
+  | 'unsupported_media_type'
+  | 'payload_too_large'
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'pending_approval'
+  | 'not_found'
+  | 'conflict'
+  | 'rate_limited'
+  | 'upstream_error'
+  | 'upstream_rate_limited'
+  | 'upstream_timeout'
+  | 'unavailable'
+  | 'internal';
+
+/** An error that maps to an HTTP response `{ detail, code }` (Open WebUI clients read `detail`). */
+export class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: ErrorCode,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+/** Constructors for the errors routes and services raise. */
+export const httpErrors = {
+  badRequest: (message: string) => new HttpError(400, 'bad_request', message),
+  unauthenticated: (message = 'Not authenticated') => new HttpError(401, 'unauthenticated', message),
+  forbidden: (message = 'You do not have permission to do this') => new HttpError(403, 'forbidden', message),
+  pending: () => new HttpError(403, 'pending_approval', 'Your account is waiting for an administrator to approve it'),
+  notFound: (what: string) => new HttpError(404, 'not_found', `${what} not found`),
+  conflict: (message: string) => new HttpError(409, 'conflict', message),
+  payloadTooLarge: (message: string) => new HttpError(413, 'payload_too_large', message),
+  rateLimited: (message: string, retryAfterMs: number) =>
+    new HttpError(429, 'rate_limited', message, { 'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) }),
+  upstream: (message: string) => new HttpError(502, 'upstream_error', message),
+  upstreamRateLimited: (message: string, retryAfter?: string) =>
+    new HttpError(429, 'upstream_rate_limited', message, retryAfter ? { 'retry-after': retryAfter } : {}),
+  upstreamTimeout: (message: string) => new HttpError(504, 'upstream_timeout', message),
+  unavailable: (message: string) => new HttpError(503, 'unavailable', message, { 'retry-after': '1' }),
+};

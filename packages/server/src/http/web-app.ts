@@ -1,0 +1,36 @@
+import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { App } from './app-types.js';
+
+/** Where the web app's build lands (packages/web/dist), the same depth from src/ and dist/. */
+export const defaultWebDist = fileURLToPath(new URL('../../../web/dist', import.meta.url));
+
+const apiPrefixes = ['/api/', '/ollama/', '/health', '/ready'];
+
+/**
+ * Serves the built web app at `/`: hashed assets cached for a year, index.html
+ * never cached. Returns the SPA fallback for unknown page paths, or undefined
+ * when the web app has not been built.
+ */
+export async function serveWebApp(app: App, root = defaultWebDist) {
+  if (!fs.existsSync(`${root}/index.html`)) return undefined;
+  await app.register(fastifyStatic, {
+    root,
+    wildcard: true,
+    index: 'index.html',
+    // The build writes .br and .gz beside each asset; send those to clients that accept them.
+    preCompressed: true,
+    setHeaders: (reply, file) => {
+      reply.header('cache-control', file.includes('/assets/') ? 'public, max-age=31536000, immutable' : 'no-cache');
+    },
+  });
+  /** Client-side routes (/c/123, /admin) load index.html; API paths keep their JSON 404. */
+  return (request: FastifyRequest, reply: FastifyReply): boolean => {
+    const path = request.url.split('?')[0] ?? '';
+    if (request.method !== 'GET' || apiPrefixes.some((prefix) => path.startsWith(prefix))) return false;
+    void reply.header('cache-control', 'no-cache').sendFile('index.html');
+    return true;
+  };
+}

@@ -1,0 +1,79 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type LogEvent } from 'kysely';
+import pg from 'pg';
+import type { Config } from '../../config.js';
+import type { Database } from './schema.js';
+
+// PostgreSQL returns BIGINT (our epoch-ms timestamps) as strings by default;
+// they fit in a double for the next few hundred thousand years.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
+
+export type Dialect = 'sqlite' | 'postgres';
+
+/** A database handle plus the operations the platform needs around it. */
+export interface Db {
+  kysely: Kysely<Database>;
+  dialect: Dialect;
+  /** Resolves when the database answers a trivial query. */
+  ping(): Promise<void>;
+  /** Pool occupancy (PostgreSQL only). */
+  poolStats?(): { inUse: number; idle: number; waiting: number };
+  close(): Promise<void>;
+}
+
+/** Called after every query with its duration, for metrics. */
+export type QueryObserver = (durationMs: number, isError: boolean) => void;
+
+function logTo(observe: QueryObserver | undefined) {
+  return observe ? (event: LogEvent) => observe(event.queryDurationMillis, event.level === 'error') : undefined;
+}
+
+/** Opens the configured database: SQLite (WAL) for the embedded default, pooled PostgreSQL at scale. */
+export function connectDb(config: Config, observe?: QueryObserver): Db {
+  return config.database.dialect === 'sqlite' ? openSqlite(config.database.file, observe) : openPostgres(config, config.database.url, observe);
+}
+
+function openSqlite(file: string, observe?: QueryObserver): Db {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const sqlite = new SqliteDatabase(file);
+  sqlite.pragma('journal_mode = WAL');
+  // NORMAL with WAL is durable across process crashes (kill -9); only an OS crash can lose the last commits.
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }), log: logTo(observe) });
+  return {
+    kysely,
+    dialect: 'sqlite',
+    ping: async () => {
+      await sql`select 1`.execute(kysely);
+    },
+    close: () => kysely.destroy(),
+  };
+}
+
+function openPostgres(config: Config, url: string, observe?: QueryObserver): Db {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: config.DATABASE_POOL_SIZE,
+    connectionTimeoutMillis: config.DATABASE_POOL_TIMEOUT * 1000,
+    statement_timeout: config.DATABASE_STATEMENT_TIMEOUT * 1000,
+    idleTimeoutMillis: 30_000,
+  });
+  // An idle client losing its server (restart, failover) must not crash the process.
+  pool.on('error', () => undefined);
+  // pg-pool drops its listener while a client is checked out; a server restart then would emit an unhandled 'error'.
+  pool.on('connect', (client) => client.on('error', () => undefined));
+  const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log: logTo(observe) });
+  return {
+    kysely,
+    dialect: 'postgres',
+    ping: async () => {
+      await sql`select 1`.execute(kysely);
+    },
+    poolStats: () => ({ inUse: pool.totalCount - pool.idleCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    close: () => kysely.destroy(),
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * Incremental decoders for the two streaming wire formats: server-sent events
+ * (OpenAI) and newline-delimited JSON (Ollama). Both take raw chunks as they
+ * arrive and return only complete items, keeping the remainder for next time.
+ */
+
+/** Splits an SSE byte stream into the `data` payloads of complete events. */
+export class SseDecoder {
+  private readonly text = new TextDecoder();
+  private buffer = '';
+  private data: string[] = [];
+
+  /** Feeds one chunk; returns the data payloads of the events it completed. */
+  push(chunk: Uint8Array): string[] {
+    this.buffer += this.text.decode(chunk, { stream: true });
+    const events: string[] = [];
+    let start = 0;
+    for (let end = this.buffer.indexOf('\n', start); end !== -1; end = this.buffer.indexOf('\n', start)) {
+      let line = this.buffer.slice(start, end);
+      start = end + 1;
+      if (line.endsWith('\r')) line = line.slice(0, -1);
+      if (line === '') {
+        if (this.data.length > 0) events.push(this.data.join('\n'));
+        this.data = [];
+      } else if (line.startsWith('data:')) {
+        this.data.push(line.charCodeAt(5) === 32 ? line.slice(6) : line.slice(5));
+      }
+      // Comments (`:`), `event:`, `id:` and `retry:` lines carry nothing OpenAI-compatible servers need.
+    }
+    this.buffer = this.buffer.slice(start);
+    return events;
+  }
+
+  /** Flushes an event left unterminated when the stream ended. */
+  end(): string[] {
+    const rest = this.push(new Uint8Array());
+    if (this.buffer.startsWith('data:')) this.data.push(this.buffer.slice(5).trimStart());
+    this.buffer = '';
+    const last = this.data.length > 0 ? [this.data.join('\n')] : [];
+    this.data = [];
+    return [...rest, ...last];
+  }
+}
+
+/** Splits a newline-delimited JSON byte stream into complete lines. */
+export class NdjsonDecoder {
+  private readonly text = new TextDecoder();
+  private buffer = '';
+
+  /** Feeds one chunk; returns the non-empty lines it completed. */
+  push(chunk: Uint8Array): string[] {
+    this.buffer += this.text.decode(chunk, { stream: true });
+    const lines = this.buffer.split('\n');
+    this.buffer = lines.pop() ?? '';
+    return lines.map((line) => line.trim()).filter((line) => line !== '');
+  }
+
+  /** Returns a final line left without a newline. */
+  end(): string[] {
+    const rest = (this.buffer + this.text.decode()).trim();
+    this.buffer = '';
+    return rest ? [rest] : [];
+  }
+}

@@ -1,0 +1,64 @@
+/** The chat request Parley sends upstream, in OpenAI's vocabulary whatever the wire format. */
+export interface ChatRequest {
+  model: string;
+  messages: ChatMessage[];
+  temperature?: number;
+  top_p?: number;
+  max_tokens?: number;
+  seed?: number;
+  stop?: string | string[];
+  /** Any other OpenAI fields the client sent; passed through to OpenAI-compatible upstreams only. */
+  extra: Record<string, unknown>;
+}
+
+/** One chat message; `content` may be OpenAI content parts (text and images). */
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant' | 'tool';
+  content: string | Array<Record<string, unknown>> | null;
+  [key: string]: unknown;
+}
+
+export interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+}
+
+/** What an upstream stream yields, normalised across wire formats. */
+export type UpstreamEvent =
+  /** Text for the answer; `raw` is the upstream's own OpenAI chunk JSON when there is one. */
+  | { type: 'delta'; content: string; raw?: string }
+  /** A chunk that carries no text (role-only, tool calls): relayed but not accumulated. */
+  | { type: 'other'; raw: string }
+  | { type: 'finish'; reason: string }
+  | { type: 'usage'; usage: Usage }
+  | { type: 'error'; message: string };
+
+/** Connection details for one upstream server. */
+export interface UpstreamTarget {
+  type: 'openai' | 'ollama';
+  baseUrl: string;
+  apiKey: string;
+}
+
+/** Why an upstream call failed; completions turn these into 429/502/504. */
+export class UpstreamError extends Error {
+  constructor(
+    readonly kind: 'status' | 'timeout' | 'network' | 'protocol' | 'aborted',
+    message: string,
+    readonly status?: number,
+    readonly retryAfter?: string,
+  ) {
+    super(message);
+    this.name = 'UpstreamError';
+  }
+}
+
+/** Flattens OpenAI content parts to their text. */
+export function textOf(content: ChatMessage['content']): string {
+  if (typeof content === 'string') return content;
+  if (!content) return '';
+  return content
+    .map((part) => (part.type === 'text' && typeof part.text === 'string' ? part.text : ''))
+    .join('');
+}

@@ -1,0 +1,53 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { Db } from './db/connect.js';
+import type { SharedState } from './shared/shared-state.js';
+import type { ObjectStorage } from './storage/object-storage.js';
+import type { Metrics } from './telemetry/metrics.js';
+
+/** Source of time, injectable so tests can control it. */
+export interface Clock {
+  now(): number;
+}
+
+/** Process-wide lifecycle flags read by readiness and the drain logic. */
+export interface Lifecycle {
+  isDraining: boolean;
+  isMigrated: boolean;
+  /** Work that must finish before the process exits (detached generations, background titles). */
+  track<T>(work: Promise<T>): Promise<T>;
+  /** Resolves when all tracked work has settled. */
+  settled(): Promise<void>;
+}
+
+/** The infrastructure adapters every feature service is built from. */
+export interface Platform {
+  config: Config;
+  db: Db;
+  shared: SharedState;
+  storage: ObjectStorage;
+  log: Logger;
+  metrics: Metrics;
+  clock: Clock;
+  lifecycle: Lifecycle;
+}
+
+/** Creates the lifecycle tracker. */
+export function createLifecycle(): Lifecycle {
+  const pending = new Set<Promise<unknown>>();
+  return {
+    isDraining: false,
+    isMigrated: false,
+    track(work) {
+      pending.add(work);
+      work.then(
+        () => pending.delete(work),
+        () => pending.delete(work),
+      );
+      return work;
+    },
+    async settled() {
+      while (pending.size > 0) await Promise.allSettled([...pending]);
+    },
+  };
+}

@@ -1,0 +1,158 @@
+import type { Redis } from 'ioredis';
+import { pino, type Logger } from 'pino';
+import { closedError } from './errors.js';
+import type { MessageHandler } from './pub-sub.js';
+import { BlockingReaders } from './redis-blocking-reads.js';
+import { ConnectionWatcher, createRedisClient, toSharedStateError, whenReady, type RedisTarget } from './redis-connection.js';
+import { RedisChannels, quietly } from './redis-pub-sub.js';
+import { withScripts, type ScriptCommands } from './redis-scripts.js';
+import type { RateLimitResult, SharedState } from './shared-state.js';
+import { assertStreamId, type AppendOptions, type ReadOptions, type StreamEntry } from './stream-log.js';
+import { flattenFields, toJson, toMs } from './values.js';
+
+/** Options for the Redis-backed SharedState. */
+export interface RedisSharedStateOptions extends RedisTarget {
+  /** Put before every key and channel, so several deployments can share one Redis. Default `parley:`. */
+  keyPrefix?: string;
+  log?: Logger;
+}
+
+/**
+ * SharedState in Redis, for a cluster of instances. Expiry runs on Redis's clock.
+ * Keys: `<prefix>rate:`, `cache:`, `lease:`, `stream:` + the caller's key; channels: `<prefix>` + the channel.
+ */
+export class RedisSharedState implements SharedState {
+  private readonly client: Redis & ScriptCommands;
+  private readonly channels: RedisChannels;
+  private readonly blockingReaders: BlockingReaders;
+  private readonly prefix: string;
+  private isClosed = false;
+
+  constructor(options: RedisSharedStateOptions) {
+    this.prefix = options.keyPrefix ?? 'parley:';
+    const log = options.log ?? pino({ enabled: false });
+    const watcher = new ConnectionWatcher(log);
+    this.client = withScripts(createRedisClient(options));
+    watcher.watch(this.client, 'commands');
+    // Failures are logged by the watcher and retried by ioredis; requests meanwhile get SharedStateUnavailableError.
+    this.client.connect().catch(() => undefined);
+    this.channels = new RedisChannels(this.client, this.prefix, watcher, log);
+    this.blockingReaders = new BlockingReaders(this.client, watcher);
+  }
+
+  async hit(key: string, limit: number, windowMs: number): Promise<RateLimitResult> {
+    const [count, ttl] = await this.run((redis) => redis.parleyHit(this.key('rate', key), toMs(windowMs)));
+    return { allowed: count <= limit, count, retryAfterMs: ttl };
+  }
+
+  async peek(key: string): Promise<number> {
+    const count = await this.run((redis) => redis.get(this.key('rate', key)));
+    return count === null ? 0 : Number(count);
+  }
+
+  async reset(key: string): Promise<void> {
+    await this.run((redis) => redis.del(this.key('rate', key)));
+  }
+
+  async getCached<T>(key: string): Promise<T | undefined> {
+    const json = await this.run((redis) => redis.get(this.key('cache', key)));
+    return json === null ? undefined : (JSON.parse(json) as T);
+  }
+
+  async setCached<T>(key: string, value: T, ttlMs: number): Promise<void> {
+    const json = toJson(value);
+    await this.run((redis) => redis.set(this.key('cache', key), json, 'PX', toMs(ttlMs)));
+  }
+
+  async deleteCached(key: string): Promise<void> {
+    await this.run((redis) => redis.del(this.key('cache', key)));
+  }
+
+  async publish(channel: string, message: string): Promise<void> {
+    await this.run((redis) => redis.publish(this.prefix + channel, message));
+  }
+
+  async subscribe(channel: string, handler: MessageHandler): Promise<() => Promise<void>> {
+    if (this.isClosed) throw closedError();
+    return this.channels.subscribe(channel, handler);
+  }
+
+  async acquireLease(key: string, owner: string, ttlMs: number): Promise<boolean> {
+    const reply = await this.run((redis) => redis.set(this.key('lease', key), owner, 'PX', toMs(ttlMs), 'NX'));
+    return reply === 'OK';
+  }
+
+  async renewLease(key: string, owner: string, ttlMs: number): Promise<boolean> {
+    return (await this.run((redis) => redis.parleyRenewLease(this.key('lease', key), owner, toMs(ttlMs)))) === 1;
+  }
+
+  async releaseLease(key: string, owner: string): Promise<boolean> {
+    return (await this.run((redis) => redis.parleyReleaseLease(this.key('lease', key), owner))) === 1;
+  }
+
+  async leaseOwner(key: string): Promise<string | null> {
+    return this.run((redis) => redis.get(this.key('lease', key)));
+  }
+
+  async appendToStream(key: string, fields: Record<string, string>, options: AppendOptions = {}): Promise<string> {
+    const flat = flattenFields(fields);
+    const ttl = options.ttlMs === undefined ? '' : String(toMs(options.ttlMs));
+    const maxLength = options.maxLength === undefined ? '' : String(Math.max(0, Math.floor(options.maxLength)));
+    return this.run((redis) => redis.parleyAppend(this.key('stream', key), ttl, maxLength, ...flat));
+  }
+
+  async readStream(key: string, afterId: string | null, options: ReadOptions = {}): Promise<StreamEntry[]> {
+    if (afterId !== null) assertStreamId(afterId);
+    const args: Array<string | number> = [];
+    if (options.count !== undefined) args.push('COUNT', Math.max(1, Math.floor(options.count)));
+    const blockMs = Math.floor(options.blockMs ?? 0);
+    if (blockMs > 0) args.push('BLOCK', blockMs);
+    args.push('STREAMS', this.key('stream', key), afterId ?? '0-0');
+    if (blockMs <= 0) return parseXread(await this.run((redis) => redis.call('XREAD', ...args)));
+    if (this.isClosed) throw closedError();
+    return parseXread(await this.blockingReaders.xread(args, blockMs));
+  }
+
+  async deleteStream(key: string): Promise<void> {
+    await this.run((redis) => redis.del(this.key('stream', key)));
+  }
+
+  async ping(): Promise<void> {
+    await this.run((redis) => redis.ping());
+  }
+
+  async close(): Promise<void> {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    await Promise.all([this.channels.close(), this.blockingReaders.close()]);
+    await quietly(this.client);
+  }
+
+  private key(role: 'rate' | 'cache' | 'lease' | 'stream', key: string): string {
+    return `${this.prefix}${role}:${key}`;
+  }
+
+  private async run<T>(operation: (redis: Redis & ScriptCommands) => Promise<T>): Promise<T> {
+    if (this.isClosed) throw closedError();
+    if (this.client.status === 'end') {
+      // Only a connector that gave up ends here; start over rather than stay down for good.
+      this.client.connect().catch(() => undefined);
+    }
+    await whenReady(this.client);
+    try {
+      return await operation(this.client);
+    } catch (error) {
+      throw toSharedStateError(error);
+    }
+  }
+}
+
+function parseXread(reply: unknown): StreamEntry[] {
+  if (!Array.isArray(reply) || reply.length === 0) return [];
+  const [, entries] = reply[0] as [string, Array<[string, string[]]>];
+  return entries.map(([id, flat]) => {
+    const pairs: Array<[string, string]> = [];
+    for (let index = 0; index + 1 < flat.length; index += 2) pairs.push([flat[index]!, flat[index + 1]!]);
+    return { id, fields: Object.fromEntries(pairs) };
+  });
+}

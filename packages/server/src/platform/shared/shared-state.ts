@@ -1,0 +1,24 @@
+import type { Cache } from './cache.js';
+import type { Counters } from './counters.js';
+import type { Leases } from './leases.js';
+import type { PubSub } from './pub-sub.js';
+import type { StreamLog } from './stream-log.js';
+
+export type { RateLimitResult, Counters } from './counters.js';
+export type { Cache } from './cache.js';
+export type { MessageHandler, PubSub } from './pub-sub.js';
+export type { Leases } from './leases.js';
+export type { AppendOptions, ReadOptions, StreamEntry, StreamLog } from './stream-log.js';
+
+/**
+ * State every instance must agree on: counters, caches, broadcasts, leases and
+ * stream logs. The embedded implementation keeps it in this process; the scaled
+ * one lives in Redis. Every operation rejects with SharedStateUnavailableError
+ * while the backing store is unreachable, and after close().
+ */
+export interface SharedState extends Counters, Cache, PubSub, Leases, StreamLog {
+  /** Resolves when the backing store answers; rejects with SharedStateUnavailableError otherwise (readiness). */
+  ping(): Promise<void>;
+  /** Releases connections, timers and subscriptions; blocked reads reject. Idempotent. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,71 @@
+import { context, SpanStatusCode, trace, type Attributes } from '@opentelemetry/api';
+import type { Config } from '../../config.js';
+
+/*
+ * Only @opentelemetry/api is imported here: without a registered SDK its calls
+ * are no-ops, so features can annotate spans unconditionally. The SDK and the
+ * instrumentations live in tracing-sdk.ts and are loaded only by startTracing.
+ */
+
+const tracer = trace.getTracer('parley');
+
+/** A span that outlives the call that started it (a generation ends after its request). */
+export interface TraceSpan {
+  /** Runs `fn` with this span as the active one, so spans started inside become its children. */
+  run<T>(fn: () => T): T;
+  /** Adds attributes; they show when the span ends. */
+  annotate(attributes: Attributes): void;
+  /** Ends the span, marking it failed when `error` is given; later calls do nothing. */
+  end(attributes?: Attributes, error?: unknown): void;
+}
+
+/** Starts a span under the active one (a no-op span when tracing is off). */
+export function startSpan(name: string, attributes: Attributes = {}): TraceSpan {
+  const span = tracer.startSpan(name, { attributes });
+  const active = trace.setSpan(context.active(), span);
+  let isEnded = false;
+  return {
+    run: (fn) => context.with(active, fn),
+    annotate: (more) => void span.setAttributes(more),
+    end(more, error) {
+      if (isEnded) return;
+      isEnded = true;
+      if (more) span.setAttributes(more);
+      if (error !== undefined && error !== null) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+      }
+      span.end();
+    },
+  };
+}
+
+/** Sets attributes on the active span (the request's, inside a route); a no-op when tracing is off. */
+export function annotateActiveSpan(attributes: Attributes): void {
+  trace.getActiveSpan()?.setAttributes(attributes);
+}
+
+/** The active trace id, for log lines; undefined when tracing is off or nothing is sampled. */
+export function currentTraceId(): string | undefined {
+  const span = trace.getActiveSpan();
+  return span?.isRecording() ? span.spanContext().traceId : undefined;
+}
+
+type TracingSdk = Awaited<typeof import('./tracing-sdk.js')>;
+let sdk: TracingSdk | undefined;
+
+/**
+ * Starts the OpenTelemetry SDK and its instrumentations. Must run before the
+ * modules they patch (pg, ioredis, fastify, http) are imported: main.ts calls
+ * it first and imports the app afterwards.
+ */
+export async function startTracing(config: Config): Promise<void> {
+  if (sdk) return;
+  sdk = await import('./tracing-sdk.js');
+  sdk.start(config);
+}
+
+/** Flushes the spans still queued and stops exporting; waits a few seconds at most. */
+export async function stopTracing(): Promise<void> {
+  await sdk?.stop();
+  sdk = undefined;
+}

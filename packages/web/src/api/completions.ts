@@ -1,0 +1,63 @@
+import { errorFrom } from './http';
+import { readChunk, SseParser, type ChunkEvent } from './sse';
+
+/** An OpenAI chat message as sent upstream. */
+export interface OutgoingMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string | ({ type: 'text'; text: string } | { type: 'image_url'; image_url: { url: string } })[];
+}
+
+/** The body of a saved, streamed chat completion. */
+export interface CompletionRequest {
+  model: string;
+  messages: OutgoingMessage[];
+  chat_id: string;
+  parent_id: string | null;
+  user_message_id?: string;
+  regenerate?: boolean;
+  files?: unknown[];
+}
+
+/** Callbacks of a streaming completion. */
+export interface StreamHandlers {
+  /** The generation id, for stopping it. */
+  onStart(generationId: string | null): void;
+  onEvent(event: ChunkEvent): void;
+}
+
+/** How the stream ended: the server's [DONE], or the connection closing without it. */
+export type StreamEnd = 'done' | 'closed';
+
+/**
+ * Posts a streamed completion and feeds its chunks to `handlers`. Throws an
+ * ApiError when the server refuses before streaming, and the network error
+ * when the connection drops mid-stream.
+ */
+export async function streamCompletion(request: CompletionRequest, handlers: StreamHandlers, signal?: AbortSignal): Promise<StreamEnd> {
+  const response = await fetch('/api/chat/completions', {
+    method: 'POST',
+    credentials: 'same-origin',
+    signal,
+    headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+    body: JSON.stringify({ ...request, stream: true, stream_options: { include_usage: true } }),
+  });
+  if (!response.ok || !response.body) throw await errorFrom(response);
+  handlers.onStart(response.headers.get('x-parley-generation-id'));
+  const parser = new SseParser();
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  for (;;) {
+    const { value, done } = await reader.read();
+    const events = done ? parser.end() : parser.push(value);
+    for (const event of events) {
+      if (event.type === 'done') return 'done';
+      for (const chunk of readChunk(event.data)) handlers.onEvent(chunk);
+    }
+    if (done) return 'closed';
+  }
+}
+
+/** Asks the server to stop a generation; the partial answer is kept. */
+export async function stopGeneration(generationId: string): Promise<void> {
+  const response = await fetch(`/api/chat/completions/${encodeURIComponent(generationId)}/stop`, { method: 'POST', credentials: 'same-origin' });
+  if (!response.ok && response.status !== 404) throw await errorFrom(response);
+}

@@ -1,0 +1,89 @@
+/** One decoded server-sent event's data, or the end marker. */
+export type SseData = { type: 'data'; data: string } | { type: 'done' };
+
+/**
+ * Incremental SSE decoder: feed it text as it arrives in arbitrary pieces and
+ * it returns the complete events' `data` fields (multi-line data joined by \n).
+ */
+export class SseParser {
+  private buffer = '';
+  private dataLines: string[] = [];
+
+  /** Adds text; returns the events completed by it. */
+  push(text: string): SseData[] {
+    this.buffer += text;
+    const events: SseData[] = [];
+    let newline: number;
+    while ((newline = this.buffer.search(/\r\n|\r|\n/)) !== -1) {
+      const line = this.buffer.slice(0, newline);
+      const width = this.buffer.startsWith('\r\n', newline) ? 2 : 1;
+      // A lone \r at the end might be the first half of \r\n: wait for more.
+      if (width === 1 && this.buffer[newline] === '\r' && newline === this.buffer.length - 1) break;
+      this.buffer = this.buffer.slice(newline + width);
+      this.line(line, events);
+    }
+    return events;
+  }
+
+  /** Ends the stream; returns an event left without its blank line. */
+  end(): SseData[] {
+    const events: SseData[] = [];
+    if (this.buffer) this.line(this.buffer, events);
+    this.buffer = '';
+    this.line('', events);
+    return events;
+  }
+
+  private line(line: string, events: SseData[]): void {
+    if (line === '') {
+      if (this.dataLines.length === 0) return;
+      const data = this.dataLines.join('\n');
+      this.dataLines = [];
+      events.push(data.trim() === '[DONE]' ? { type: 'done' } : { type: 'data', data });
+      return;
+    }
+    if (line.startsWith(':')) return;
+    const colon = line.indexOf(':');
+    const field = colon === -1 ? line : line.slice(0, colon);
+    if (field !== 'data') return;
+    let value = colon === -1 ? '' : line.slice(colon + 1);
+    if (value.startsWith(' ')) value = value.slice(1);
+    this.dataLines.push(value);
+  }
+}
+
+/** What one OpenAI chunk means for the answer being shown. */
+export type ChunkEvent =
+  | { type: 'delta'; content: string }
+  | { type: 'usage'; usage: { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number } }
+  | { type: 'error'; message: string }
+  | { type: 'finish'; reason: string }
+  | { type: 'ignore' };
+
+/** Reads one `data:` payload of an OpenAI chat completion stream. */
+export function readChunk(data: string): ChunkEvent[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(data);
+  } catch {
+    return [{ type: 'ignore' }];
+  }
+  if (!json || typeof json !== 'object') return [{ type: 'ignore' }];
+  const chunk = json as {
+    error?: { message?: string } | string;
+    choices?: { delta?: { content?: string | null }; finish_reason?: string | null }[];
+    usage?: { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number } | null;
+  };
+  if (chunk.error) {
+    const message = typeof chunk.error === 'string' ? chunk.error : (chunk.error.message ?? 'The model failed');
+    return [{ type: 'error', message }];
+  }
+  const events: ChunkEvent[] = [];
+  for (const choice of chunk.choices ?? []) {
+    const content = choice.delta?.content;
+    if (content) events.push({ type: 'delta', content });
+    if (choice.finish_reason) events.push({ type: 'finish', reason: choice.finish_reason });
+  }
+  if (chunk.usage) events.push({ type: 'usage', usage: chunk.usage });
+  return events.length > 0 ? events : [{ type: 'ignore' }];
+}
