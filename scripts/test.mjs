@@ -84,7 +84,7 @@ let skipped = 0;
 if (fs.existsSync(resultsFile)) {
   const report = JSON.parse(fs.readFileSync(resultsFile, 'utf8'));
   passed = report.numPassedTests;
-  failed = report.numFailedTests + (report.numFailedTestSuites ?? 0);
+  failed = report.numFailedTests;
   skipped = report.numPendingTests + report.numTodoTests;
 } else failed = 1;
 if (run.status !== 0 && failed === 0) failed = 1;

@@ -88,17 +88,17 @@ describe('chatting in the browser', () => {
     await page.locator('.message-row[data-role="user"]').first().hover();
     await nav.getByRole('button', { name: 'Previous version' }).click();
     await expect.poll(() => page.locator('.message-row').count()).toBe(4);
-    expect(await nav.innerText()).toContain('1/2');
-    expect(await page.locator('.message-row').first().innerText()).toContain('hi');
-    expect(await lastAnswer(page).locator('.markdown').innerText()).toBe(answerTo('hi', 'tell me more'));
+    await expect.poll(() => nav.innerText()).toContain('1/2');
+    await expect.poll(() => page.locator('.message-row').first().innerText()).toContain('hi');
+    await expect.poll(() => lastAnswer(page).locator('.markdown').innerText()).toBe(answerTo('hi', 'tell me more'));
 
     await page.reload();
     await page.locator('.message-row').nth(3).waitFor();
-    expect(await page.locator('.message-row[data-role="user"]').first().getByRole('group', { name: 'Versions' }).innerText()).toContain('1/2');
+    await expect.poll(() => page.locator('.message-row[data-role="user"]').first().getByRole('group', { name: 'Versions' }).innerText()).toContain('1/2');
     await page.locator('.message-row[data-role="user"]').first().hover();
     await page.getByRole('button', { name: 'Next version' }).first().click();
     await expect.poll(() => page.locator('.message-row').count()).toBe(2);
-    expect(await page.locator('.message-row').first().innerText()).toContain('hello');
+    await expect.poll(() => page.locator('.message-row').first().innerText()).toContain('hello');
     await screenshot(page, 'chat-branch');
   });
 
