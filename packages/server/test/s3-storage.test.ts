@@ -321,9 +321,10 @@ describe.skipIf(process.env.PARLEY_TEST_DB === 'postgres')('object storage', () 
       );
       // The exact bound: the parts in flight, the one being filled, and stream buffers, whatever the size.
       expect(largestLead).toBeLessThan((queueSize + 2) * partSize);
-      // Memory, with room for the collector's and the allocator's slack (peaks seen: about 40 MiB up, 13 MiB down).
+      // Memory: a whole object held would be 100 MiB or more; half leaves room for the collector's and
+      // the allocator's slack and for s3rver, which runs in this process (peaks seen: about 40 MiB up, 13 to 28 MiB down).
       expect(Math.max(uploadGrowth.rss, uploadGrowth.buffers)).toBeLessThan(size / 2);
-      expect(Math.max(downloadGrowth.rss, downloadGrowth.buffers)).toBeLessThan(size / 4);
+      expect(Math.max(downloadGrowth.rss, downloadGrowth.buffers)).toBeLessThan(size / 2);
     }, 60_000);
 
     it('applies S3_KEY_PREFIX, normalised to one slash', async () => {
