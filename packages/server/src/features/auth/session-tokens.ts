@@ -9,8 +9,18 @@ export interface SessionClaims {
   sessionId: string;
 }
 
+/** How many verified tokens are remembered (a few hundred bytes each). */
+const VERIFIED_TOKENS_KEPT = 10_000;
+
 /** Signs and verifies session tokens (HS256 JWTs) with the cluster's shared secret. */
 export class SessionTokens {
+  /**
+   * Tokens whose signature was already checked, with their expiry (ms, null for never). The
+   * check is a thread-pool round trip on every request otherwise; revocation is still looked up
+   * in the database each time, so remembering a signature changes nothing about sign-out.
+   */
+  private readonly verified = new Map<string, { claims: SessionClaims; expiresAt: number | null }>();
+
   // A KeyObject made once: jose would otherwise import raw key bytes on every verification.
   private constructor(private readonly key: KeyObject) {}
 
@@ -32,10 +42,19 @@ export class SessionTokens {
 
   /** Returns the claims of a well-formed, correctly signed, unexpired token, else null. */
   async verify(token: string): Promise<SessionClaims | null> {
+    const known = this.verified.get(token);
+    if (known) {
+      if (known.expiresAt === null || known.expiresAt > Date.now()) return known.claims;
+      this.verified.delete(token);
+      return null;
+    }
     try {
       const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'] });
       if (typeof payload.id !== 'string' || typeof payload.jti !== 'string') return null;
-      return { userId: payload.id, sessionId: payload.jti };
+      const claims = { userId: payload.id, sessionId: payload.jti };
+      if (this.verified.size >= VERIFIED_TOKENS_KEPT) this.verified.delete(this.verified.keys().next().value!);
+      this.verified.set(token, { claims, expiresAt: payload.exp === undefined ? null : payload.exp * 1000 });
+      return claims;
     } catch {
       return null;
     }

@@ -43,7 +43,7 @@ function openSqlite(file: string, observe?: QueryObserver): Db {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }), log: logTo(observe) });
+  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: reusingStatements(sqlite) }), log: logTo(observe) });
   return {
     kysely,
     dialect: 'sqlite',
@@ -51,6 +51,27 @@ function openSqlite(file: string, observe?: QueryObserver): Db {
       await sql`select 1`.execute(kysely);
     },
     close: () => kysely.destroy(),
+  };
+}
+
+/**
+ * Kysely prepares every query afresh; preparing costs more than running most of ours.
+ * Statements are kept by their SQL text (bounded: SQL with inlined literals varies).
+ * Sharing one is safe because Kysely runs one query at a time on its single SQLite connection.
+ */
+function reusingStatements(sqlite: SqliteDatabase.Database, limit = 500) {
+  const statements = new Map<string, SqliteDatabase.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(text: string) {
+      let statement = statements.get(text);
+      if (!statement) {
+        statement = sqlite.prepare(text);
+        if (statements.size >= limit) statements.delete(statements.keys().next().value!);
+        statements.set(text, statement);
+      }
+      return statement;
+    },
   };
 }
 
