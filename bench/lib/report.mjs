@@ -1,5 +1,6 @@
 // Markdown tables of the results, ready to paste into a README.
 import { NOISE_LIMIT_PERCENT } from './quiet.mjs';
+import { ratio } from './stats.mjs';
 
 /** Number with fixed decimals, or '–' when missing. */
 function fmt(value, digits = 1) {
@@ -132,4 +133,141 @@ export function processReport(processFacts, paced) {
 export function machineLine(m) {
   const load = m.loadAverageAtStart.join(' ');
   return `Node ${m.node}, ${m.cpuModel}, ${m.nproc} cores, ${m.memoryGiB} GiB; load average at start ${load}; Parley ${m.parleyCommit ?? '?'}; Portkey gateway ${m.portkeyGateway}; undici ${m.undici}.`;
+}
+
+/** Capacity part 1: memory and liveness of held slow streams, one row per level. */
+function heldStreamsReport(streams) {
+  const { ttftMs, tokenMs, tokens } = streams.fake;
+  const { idle } = streams;
+  const rows = streams.levels.map((l) => [
+    l.streams,
+    `${l.alive} / ${l.failed}`,
+    fmt(l.openSeconds),
+    fmt(l.rssMiB, 0),
+    fmt(l.kbPerStream),
+    fmt(l.afterGc.rssKbPerStream),
+    fmt(l.afterGc.heapKbPerStream),
+    fmt(l.heapUsedMiB, 0),
+    fmt(l.parleyCpuPercent, 0),
+    fmt(l.eventLoopLagP99Ms),
+    fmt(l.probeTtftMs.median, 0),
+    l.openFiles,
+  ]);
+  const header = [
+    'streams',
+    'alive / failed',
+    'opened in (s)',
+    'RSS (MiB)',
+    'RSS KB / stream',
+    'after GC: RSS KB / stream',
+    'after GC: heap KB / stream',
+    'heap used (MiB)',
+    'Parley CPU (% of a core)',
+    'event-loop lag p99 (ms)',
+    'probe TTFT (ms)',
+    'open files',
+  ];
+  const notes = [];
+  if (streams.fdCapped) notes.push(`> ${streams.fdCapped.wanted} streams not attempted: ${streams.fdCapped.reason}; the largest level that fits was measured instead.`);
+  if (streams.stoppedBecause) notes.push(`> Stopped: ${streams.stoppedBecause}`);
+  const { growth } = streams;
+  if (growth) {
+    notes.push(
+      `> Held ${growth.seconds} s longer at the top level (${growth.tokensPerStream} more tokens per stream), Parley grew by ${fmt(growth.heapBytesPerToken, 0)} B of heap ` +
+        `(${fmt(growth.rssBytesPerToken, 0)} B of RSS) per relayed token, after forced collections: each stream keeps its answer so far, so a stream's memory grows with its answer's length.`,
+    );
+  }
+  const left = streams.afterClientsLeft;
+  notes.push(`> After the clients disconnected, \`parley_active_streams\` was ${left.activeStreams} within ${fmt(left.ms / 1000)} s.`);
+  const top = streams.levels.at(-1);
+  if (top) notes.push(`> At ${top.streams} streams the load generator used ${fmt(top.clientRssMiB, 0)} MiB and the fake model ${fmt(top.fakeRssMiB, 0)} MiB of RSS.`);
+  return [
+    `#### Concurrent slow streams (fake model: ${ttftMs} ms to first token, then one token every ${tokenMs} ms, ${tokens} tokens; one Parley on SQLite)`,
+    '',
+    `Idle Parley: RSS ${fmt(idle.rssMiB)} MiB, ${fmt(idle.afterGc.rssMiB)} MiB after a forced full GC (heap ${fmt(idle.afterGc.heapUsedMiB)} MiB); ` +
+      `open-file limit ${streams.fdLimit}. Per-stream figures are the growth over that collected idle baseline, divided by the streams held. ` +
+      `*alive*: got a token within the last ${streams.windowMs / 1000} s; *probe TTFT*: one more request while the streams are held (median of the probes); ` +
+      `*event-loop lag*: p99 of prom-client's delay histogram (20 ms resolution) over the ${streams.windowMs / 1000} s hold window (idle: ${fmt(idle.eventLoopLagP99Ms)} ms).`,
+    '',
+    table(header, rows),
+    '',
+    notes.join('\n>\n'),
+  ].join('\n');
+}
+
+/** Capacity part 2: request rate and latency of authenticated reads against /health. */
+function readsReport(reads) {
+  if (reads.skipped) return `#### Authenticated API reads on PostgreSQL\n\nSkipped: ${reads.skipped}`;
+  const health = new Map(reads.rows.filter((r) => r.name === 'health').map((r) => [r.concurrency, r.requestsPerSec]));
+  const rows = reads.rows.map((r) => [
+    r.concurrency,
+    r.name === 'health' ? '`GET /health`' : `\`GET /api/v1/chats/\` ${r.name.replace('chats ', '')}`,
+    fmt(r.requestsPerSec, 0),
+    fmt(ratio(r.requestsPerSec, health.get(r.concurrency)), 3),
+    fmt(r.latencyMs.p50, 2),
+    fmt(r.latencyMs.p99, 2),
+    r.errors,
+    fmt(r.parleyCpuPercent, 0),
+    fmt(r.machineCpuPercent, 0),
+  ]);
+  const header = ['clients', 'request', 'req/s', 'vs /health', 'p50 (ms)', 'p99 (ms)', 'errors', 'Parley CPU (% of a core)', 'machine CPU (% of a core)'];
+  return [
+    '#### Authenticated API reads on PostgreSQL',
+    '',
+    `PostgreSQL ${reads.postgres} on the same machine, pool of ${reads.poolSize}; one user with ${reads.chats} chats, first page; ` +
+      `closed-loop keep-alive clients, ${reads.durationMs / 1000} s each after a ${reads.warmupMs / 1000} s warm-up. ` +
+      'Machine CPU counts every process (PostgreSQL and the load generator too); 200 % is both cores.',
+    '',
+    table(header, rows) + reads.rows.filter((r) => r.errors > 0).map((r) => `\n> ${r.name} x${r.concurrency}: ${r.errorMessages.join(' | ')}`).join(''),
+  ].join('\n');
+}
+
+/** Capacity part 3: throughput, TTFT and CPU with telemetry off and on. */
+function telemetryReport(telemetry) {
+  const rows = telemetry.setups.map((s) => [
+    `${s.name}, ${s.level.concurrency} streams`,
+    fmt(s.off.tokensPerSec, 0),
+    fmt(s.on.tokensPerSec, 0),
+    fmt(s.throughputRatio, 3),
+    `${fmt(s.off.ttftP50Ms)} / ${fmt(s.on.ttftP50Ms)}`,
+    signed(s.addedTtftMs.p50),
+    `${fmt(s.off.ttftP99Ms)} / ${fmt(s.on.ttftP99Ms)}`,
+    signed(s.addedTtftMs.p99),
+    `${fmt(s.off.parleyCpuMsPer1kTokens)} / ${fmt(s.on.parleyCpuMsPer1kTokens)}`,
+    `${s.spans.spans} spans, ${s.spans.traces} traces / ${s.spans.requestsToTracedInstance} requests`,
+  ]);
+  const header = [
+    'setup',
+    'tok/s off',
+    'tok/s on',
+    'on/off',
+    'TTFT p50 off / on (ms)',
+    'added p50 (ms)',
+    'TTFT p99 off / on (ms)',
+    'added p99 (ms)',
+    'Parley CPU ms / 1k tok off / on',
+    'exported (on)',
+  ];
+  const runs = telemetry.setups.map((s) => `> ${s.name} runs in order: ${s.runs.map((r) => `${r.condition} ${fmt(r.tokensPerSec, 0)} tok/s`).join(', ')}`);
+  const measurements = telemetry.setups.flatMap((s) => s.runs.map((r) => ({ ...r, target: `${s.name} ${r.condition}` })));
+  return [
+    '#### Telemetry on vs off',
+    '',
+    `*off*: ENABLE_OTEL=false, /metrics not scraped. *on*: tracing with ${telemetry.sampler} to a stand-in OTLP/HTTP collector, ` +
+      `and /metrics scraped every ${telemetry.scrapeIntervalMs / 1000} s. Two instances side by side on one fake model; figures are means over the runs of each condition.`,
+    '',
+    table(header, rows) + errorNotes(measurements) + noiseNote(measurements),
+    '',
+    runs.join('\n>\n'),
+  ].join('\n');
+}
+
+/** Capacity regime: the three parts that ran, then the issue targets. */
+export function capacityReport(capacity) {
+  const parts = ['### Capacity of one instance', ''];
+  if (capacity.streams) parts.push(heldStreamsReport(capacity.streams), '');
+  if (capacity.reads) parts.push(readsReport(capacity.reads), '');
+  if (capacity.telemetry) parts.push(telemetryReport(capacity.telemetry), '');
+  parts.push(capacity.targets.map((t) => `- ${t.pass ? 'PASS' : 'MISS'}: ${t.label}: ${t.actual}`).join('\n'));
+  return parts.join('\n');
 }

@@ -48,8 +48,8 @@ export function setParleyNodeArgs(args) {
   parleyNodeArgs = args;
 }
 
-/** Starts Parley on `dataDir`; resolves with the time from spawn to the first 200 from /ready. */
-export async function startParley({ fakeOrigin, dataDir }) {
+/** Starts Parley on `dataDir` (`env` adds or overrides variables); resolves with the time from spawn to the first 200 from /ready. */
+export async function startParley({ fakeOrigin, dataDir, env = {} }) {
   const port = await freePort();
   const service = spawnNode('parley', [...parleyNodeArgs, PARLEY_MAIN], {
     cwd: ROOT,
@@ -61,6 +61,7 @@ export async function startParley({ fakeOrigin, dataDir }) {
       OPENAI_API_BASE_URLS: `${fakeOrigin}/v1`,
       OPENAI_API_KEYS: 'x',
       ENABLE_TITLE_GENERATION: 'false',
+      ...env,
     },
   });
   const origin = `http://${HOST}:${port}`;
@@ -69,7 +70,7 @@ export async function startParley({ fakeOrigin, dataDir }) {
 }
 
 /** POST JSON, answering the parsed body; throws with the server's words on a non-2xx. */
-async function postJson(url, body, headers = {}) {
+export async function postJson(url, body, headers = {}) {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
@@ -81,10 +82,16 @@ async function postJson(url, body, headers = {}) {
   return text;
 }
 
+/** Signs up the first account (the admin); resolves with its session token. */
+export async function signUpAdmin(origin) {
+  const { token } = JSON.parse(await postJson(`${origin}/api/v1/auths/signup`, ADMIN));
+  if (typeof token !== 'string') throw new Error('Parley sign-up answered no token');
+  return token;
+}
+
 /** Signs up the first account (the admin) and checks a completion streams end to end. */
 export async function prepareParley(parley) {
-  const { token } = JSON.parse(await postJson(`${parley.origin}/api/v1/auths/signup`, ADMIN));
-  if (typeof token !== 'string') throw new Error('Parley sign-up answered no token');
+  const token = await signUpAdmin(parley.origin);
   const target = parleyTarget(parley.origin, token);
   // The model list is gathered from the upstream on first use; give it a few tries.
   let lastError;
