@@ -26,8 +26,8 @@ export interface AnswerRequest {
   max_tokens?: number | null | undefined;
 }
 
-/** Why an answer ended, in OpenAI's words (Ollama's done_reason uses the same two). */
-export type FinishReason = 'stop' | 'length';
+/** Why an answer ended, in OpenAI's words (Ollama's done_reason uses the first two). */
+export type FinishReason = 'stop' | 'length' | 'tool_calls';
 
 /** Everything the server needs to answer a chat request. */
 export interface Reply {

@@ -4,6 +4,7 @@ import { MIDSTREAM_FAILURE } from './faults.js';
 import { runGeneration, type GenerationFormat } from './generation.js';
 import { isRecord, sendJson } from './http.js';
 import { isKnownModel, MODEL_IDS, MODELS_CREATED } from './models.js';
+import { argumentPieces, planToolCall, type ToolCall } from './tools.js';
 import type { RequestContext } from './types.js';
 import { readMessages, readModel, readOptionalCount } from './validate.js';
 
@@ -25,11 +26,12 @@ function usageOf(reply: Reply): { prompt_tokens: number; completion_tokens: numb
 }
 
 /** Chat-completion serialisation for one request; id and created come from the seed, so replays are identical. */
-function chatFormat(model: string, reply: Reply, includeUsage: boolean): GenerationFormat {
+function chatFormat(model: string, reply: Reply, includeUsage: boolean, toolCall: ToolCall | null): GenerationFormat {
   const id = `chatcmpl-${idFromSeed(reply.seed)}`;
   const created = MODELS_CREATED + (reply.seed % 31_536_000);
   // Every chunk starts the same way; only the choice differs, so build that head once.
   const head = `data: {"id":"${id}","object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(model)},"choices":[`;
+  if (toolCall) return toolCallFormat(id, created, model, head, includeUsage, toolCall);
   return {
     dialect: 'openai',
     contentType: 'text/event-stream; charset=utf-8',
@@ -56,6 +58,36 @@ function chatFormat(model: string, reply: Reply, includeUsage: boolean): Generat
   };
 }
 
+/** A tool call instead of text: the call's head first, then its arguments in fragments, finishing with "tool_calls". */
+function toolCallFormat(id: string, created: number, model: string, head: string, includeUsage: boolean, call: ToolCall): GenerationFormat {
+  const whole = { id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } };
+  return {
+    dialect: 'openai',
+    contentType: 'text/event-stream; charset=utf-8',
+    frame: (piece, index) => {
+      const delta =
+        index === 0
+          ? { role: 'assistant', content: null, tool_calls: [{ index: 0, ...whole, function: { name: call.name, arguments: piece } }] }
+          : { tool_calls: [{ index: 0, function: { arguments: piece } }] };
+      return `${head}${JSON.stringify({ index: 0, delta, finish_reason: null })}]}\n\n`;
+    },
+    errorFrame: `data: ${JSON.stringify({ error: { message: MIDSTREAM_FAILURE } })}\n\n`,
+    tail: (done) => {
+      let out = `${head}{"index":0,"delta":{},"finish_reason":"tool_calls"}]}\n\n`;
+      if (includeUsage) out += `${head}],"usage":${JSON.stringify(usageOf(done))}}\n\n`;
+      return out + 'data: [DONE]\n\n';
+    },
+    whole: (done) => ({
+      id,
+      object: 'chat.completion',
+      created,
+      model,
+      choices: [{ index: 0, message: { role: 'assistant', content: null, tool_calls: [whole] }, finish_reason: 'tool_calls' }],
+      usage: usageOf(done),
+    }),
+  };
+}
+
 /** POST /v1/chat/completions: validates, then streams (SSE) or answers in one JSON body. */
 export async function chatCompletions(ctx: RequestContext): Promise<void> {
   const { body, res } = ctx;
@@ -74,7 +106,10 @@ export async function chatCompletions(ctx: RequestContext): Promise<void> {
   }
   if (!isKnownModel(model.value)) return sendModelNotFound(res, 'openai', model.value);
 
-  const reply = planReply({ model: model.value, messages: messages.value, max_tokens: maxTokens.value }, ctx.options.tokens);
+  const planned = planReply({ model: model.value, messages: messages.value, max_tokens: maxTokens.value }, ctx.options.tokens);
+  const toolCall = planToolCall(body, messages.value, planned.seed);
+  // A tool call streams its argument fragments where an answer streams its words.
+  const reply = toolCall ? { ...planned, tokens: argumentPieces(toolCall), finishReason: 'tool_calls' as const } : planned;
   const includeUsage = isRecord(body.stream_options) && body.stream_options.include_usage === true;
-  await runGeneration(ctx, model.value, reply, body.stream === true, chatFormat(model.value, reply, includeUsage));
+  await runGeneration(ctx, model.value, reply, body.stream === true, chatFormat(model.value, reply, includeUsage, toolCall));
 }

@@ -261,6 +261,33 @@ describe('chat completions through an OpenAI-compatible upstream', () => {
     for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
     expect(text).toBe(expectedText({ model: 'fake-model', messages: [{ role: 'user', content: 'sdk' }] }));
   });
+
+  it('passes tool calls through, streamed and whole, and answers the tool result (openai SDK)', async () => {
+    const { default: OpenAI } = await import('openai');
+    const client = new OpenAI({ baseURL: `${app.url}/api`, apiKey: user.token });
+    const tools = [{ type: 'function' as const, function: { name: 'weather', parameters: { type: 'object', properties: { query: { type: 'string' } } } } }];
+    const question = { role: 'user' as const, content: 'Weather in Lyon?' };
+    const expectedArguments = JSON.stringify({ query: 'Weather in Lyon?' });
+
+    const whole = await client.chat.completions.create({ model: 'fake-model', messages: [question], tools });
+    const call = whole.choices[0]?.message.tool_calls?.[0];
+    expect(whole.choices[0]?.finish_reason).toBe('tool_calls');
+    expect(whole.choices[0]?.message.content).toBeNull();
+    expect(call).toMatchObject({ type: 'function', function: { name: 'weather', arguments: expectedArguments } });
+    expect(call?.id).toMatch(/^call_/);
+
+    const stream = await client.chat.completions.create({ model: 'fake-model', messages: [question], tools, stream: true });
+    let streamedArguments = '';
+    for await (const chunk of stream) {
+      for (const fragment of chunk.choices[0]?.delta?.tool_calls ?? []) streamedArguments += fragment.function?.arguments ?? '';
+    }
+    expect(streamedArguments).toBe(expectedArguments);
+
+    const messages = [question, whole.choices[0]!.message, { role: 'tool' as const, tool_call_id: call!.id, content: '12 degrees' }];
+    const answer = await client.chat.completions.create({ model: 'fake-model', messages, tools });
+    expect(answer.choices[0]?.message.content).toBe(expectedText({ model: 'fake-model', messages: messages as never }));
+    expect(answer.choices[0]?.message.tool_calls).toBeUndefined();
+  });
 });
 
 describe('chat completions through an Ollama upstream, and the Ollama-compatible proxy', () => {

@@ -1,5 +1,6 @@
 import type { UpstreamStream } from '../../platform/llm/upstream-client.js';
-import { UpstreamError, type UpstreamEvent, type Usage } from '../../platform/llm/types.js';
+import { mergeToolCalls } from '../../platform/llm/tool-calls.js';
+import { UpstreamError, type ToolCall, type UpstreamEvent, type Usage } from '../../platform/llm/types.js';
 
 /** How a generation ended. */
 export interface GenerationOutcome {
@@ -12,6 +13,8 @@ export interface GenerationOutcome {
   usage: Usage | null;
   ttftMs: number | null;
   durationMs: number;
+  /** Tool calls the model made (OpenAI-compatible upstreams), for a non-streamed answer. */
+  toolCalls?: ToolCall[];
 }
 
 /** Receives a generation's events as they arrive; detached when its client goes away. */
@@ -61,6 +64,7 @@ export class Generation {
   private errorMessage: string | null = null;
   private isStopped = false;
   private ttftMs: number | null = null;
+  private readonly toolCalls: ToolCall[] = [];
   /** Resolves with the outcome once the upstream stream has ended. */
   readonly done: Promise<GenerationOutcome>;
 
@@ -119,6 +123,7 @@ export class Generation {
       usage: this.usage,
       ttftMs: this.ttftMs,
       durationMs: this.start.now() - this.start.startedAt,
+      ...(this.toolCalls.length > 0 ? { toolCalls: this.toolCalls.filter(Boolean) } : {}),
     };
     this.listener?.onEnd(outcome, this.info);
     this.listener = null;
@@ -126,6 +131,7 @@ export class Generation {
   }
 
   private record(event: UpstreamEvent): void {
+    if ((event.type === 'delta' || event.type === 'other') && event.toolCalls) mergeToolCalls(this.toolCalls, event.toolCalls);
     switch (event.type) {
       case 'delta':
         if (this.ttftMs === null) this.ttftMs = this.start.now() - this.start.startedAt;

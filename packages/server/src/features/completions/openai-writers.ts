@@ -82,7 +82,13 @@ export function toCompletionJson(info: GenerationInfo, outcome: GenerationOutcom
     object: 'chat.completion',
     created: info.createdAt,
     model: info.model,
-    choices: [{ index: 0, message: { role: 'assistant', content: outcome.content }, finish_reason: outcome.finishReason ?? 'stop' }],
+    choices: [{ index: 0, message: assistantMessage(outcome), finish_reason: outcome.finishReason ?? 'stop' }],
     usage: outcome.usage ?? undefined,
   };
+}
+
+// OpenAI answers a pure tool call with content null, and carries the calls beside the text.
+function assistantMessage(outcome: GenerationOutcome) {
+  if (!outcome.toolCalls) return { role: 'assistant', content: outcome.content };
+  return { role: 'assistant', content: outcome.content === '' ? null : outcome.content, tool_calls: outcome.toolCalls };
 }

@@ -1,4 +1,4 @@
-import type { ChatRequest, UpstreamEvent } from './types.js';
+import type { ChatRequest, ToolCallDelta, UpstreamEvent } from './types.js';
 
 /** The body sent to an OpenAI-compatible `/chat/completions`, always streamed with usage. */
 export function openAiRequestBody(request: ChatRequest): string {
@@ -12,7 +12,7 @@ export function openAiRequestBody(request: ChatRequest): string {
 }
 
 interface OpenAiChunk {
-  choices?: Array<{ delta?: { content?: string | null }; finish_reason?: string | null }>;
+  choices?: Array<{ delta?: { content?: string | null; tool_calls?: unknown }; finish_reason?: string | null }>;
   usage?: { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number } | null;
   error?: { message?: string } | string;
 }
@@ -34,8 +34,10 @@ export function parseOpenAiEvent(data: string, out: UpstreamEvent[]): void {
   }
   const choice = chunk.choices?.[0];
   const content = choice?.delta?.content;
-  if (content) out.push({ type: 'delta', content, raw: data });
-  else if (choice) out.push({ type: 'other', raw: data });
+  const toolCalls = choice?.delta?.tool_calls;
+  const calls = Array.isArray(toolCalls) ? { toolCalls: toolCalls as ToolCallDelta[] } : {};
+  if (content) out.push({ type: 'delta', content, raw: data, ...calls });
+  else if (choice) out.push({ type: 'other', raw: data, ...calls });
   if (choice?.finish_reason) out.push({ type: 'finish', reason: choice.finish_reason });
   if (chunk.usage) {
     const prompt = chunk.usage.prompt_tokens ?? 0;

@@ -24,12 +24,27 @@ export interface Usage {
   total_tokens: number;
 }
 
+/** One fragment of a streamed tool call; fragments with the same index make one call. */
+export interface ToolCallDelta {
+  index: number;
+  id?: string;
+  type?: string;
+  function?: { name?: string; arguments?: string };
+}
+
+/** A whole tool call, as a non-streamed OpenAI answer carries it. */
+export interface ToolCall {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: string };
+}
+
 /** What an upstream stream yields, normalised across wire formats. */
 export type UpstreamEvent =
   /** Text for the answer; `raw` is the upstream's own OpenAI chunk JSON when there is one. */
-  | { type: 'delta'; content: string; raw?: string }
-  /** A chunk that carries no text (role-only, tool calls): relayed but not accumulated. */
-  | { type: 'other'; raw: string }
+  | { type: 'delta'; content: string; raw?: string; toolCalls?: ToolCallDelta[] }
+  /** A chunk that carries no text (role-only, tool calls): relayed as it is. */
+  | { type: 'other'; raw: string; toolCalls?: ToolCallDelta[] }
   | { type: 'finish'; reason: string }
   | { type: 'usage'; usage: Usage }
   | { type: 'error'; message: string };
