@@ -170,13 +170,6 @@ function heldStreamsReport(streams) {
   const notes = [];
   if (streams.fdCapped) notes.push(`> ${streams.fdCapped.wanted} streams not attempted: ${streams.fdCapped.reason}; the largest level that fits was measured instead.`);
   if (streams.stoppedBecause) notes.push(`> Stopped: ${streams.stoppedBecause}`);
-  const { growth } = streams;
-  if (growth) {
-    notes.push(
-      `> Held ${growth.seconds} s longer at the top level (${growth.tokensPerStream} more tokens per stream), Parley grew by ${fmt(growth.heapBytesPerToken, 0)} B of heap ` +
-        `(${fmt(growth.rssBytesPerToken, 0)} B of RSS) per relayed token, after forced collections: each stream keeps its answer so far, so a stream's memory grows with its answer's length.`,
-    );
-  }
   const left = streams.afterClientsLeft;
   notes.push(`> After the clients disconnected, \`parley_active_streams\` was ${left.activeStreams} within ${fmt(left.ms / 1000)} s.`);
   const top = streams.levels.at(-1);

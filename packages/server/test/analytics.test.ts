@@ -206,4 +206,17 @@ describe('usage analytics: recorded as the platform serves', () => {
     const byDay = await app.request('GET', '/api/v1/analytics/by-day', { token: admin.token });
     expect(byDay.body.days.at(-1)).toMatchObject({ date: new Date().toISOString().slice(0, 10), messages: 1, completion_tokens: 7 });
   });
+
+  it('counts an answer the upstream refused before streaming as an error', async () => {
+    const before = (await app.request('GET', '/api/v1/analytics/summary', { token: admin.token })).body;
+    const response = await app.request('POST', '/api/chat/completions', { token: user.token, body: { model: 'fail-500', messages, stream: true } });
+    expect(response.status).toBe(502);
+    const summary = await eventually(
+      async () => (await app.request('GET', '/api/v1/analytics/summary', { token: admin.token })).body,
+      (body) => body.errors === before.errors + 1,
+    );
+    expect(summary).toMatchObject({ messages: before.messages + 1, errors: before.errors + 1, completion_tokens: before.completion_tokens });
+    const byModel = await app.request('GET', '/api/v1/analytics/by-model', { token: admin.token });
+    expect(byModel.body.models).toContainEqual(expect.objectContaining({ model: 'fail-500', messages: 1, completion_tokens: 0 }));
+  });
 });

@@ -108,6 +108,10 @@ export function createCompletionsService(
             content: '', status: 'error', error: failure.message, usage: null, info: { connection_id: resolved.connection.id },
           });
         }
+        // Refused answers count too: an admin looking at usage must see a model that keeps failing.
+        await analytics.recordAnswer({
+          userId: user.id, model: body.model, connectionId: resolved.connection.id, usage: null, ttftMs: null, durationMs: clock.now() - startedAt, status: 'error',
+        });
         throw failure;
       }
       if (exchange) {
