@@ -44,6 +44,7 @@ import { modelsRoutes } from './features/models/models.routes.js';
 import { createSettingsService } from './features/settings/settings.service.js';
 import { createUsersService } from './features/users/users.service.js';
 import { usersRoutes } from './features/users/users.routes.js';
+import { startRetention } from './features/retention/retention.js';
 
 /** What tests may replace when building the app. */
 export interface AppOptions {
@@ -150,6 +151,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const routes = installAccessControl(app, auth.authenticate);
 
   await completions.startBackgroundWork();
+  const stopRetention = startRetention(platform, randomUUID());
   healthRoutes(app, platform);
   authRoutes(app, auth, settings, config.WEBUI_SESSION_COOKIE_SECURE);
   usersRoutes(app, users);
@@ -177,6 +179,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       events.endAll();
       await closing;
       clearInterval(reaper);
+      stopRetention();
       await lifecycle.settled();
       await completions.close();
       await events.close();

@@ -124,6 +124,10 @@ export const configSchema = z.object({
     .default('parentbased_always_on'),
   /** Share of traces kept by the `traceidratio` samplers, from 0 to 1. */
   OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(1),
+  /** Days audit-log events are kept; 0 keeps them forever. */
+  AUDIT_LOG_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(365),
+  /** Days per-answer usage records (behind the analytics) are kept; 0 keeps them forever. */
+  USAGE_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(400),
   /** Seconds SIGTERM waits for in-flight requests and streams before closing. */
   SHUTDOWN_TIMEOUT: seconds.default(30),
 });

@@ -1,0 +1,47 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pruneOlderThan } from '../src/features/retention/retention.js';
+import { startTestApp, type TestApp } from './support/test-app.js';
+
+const day = 86_400_000;
+
+describe('retention of audit events and usage records', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp();
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  const usageRow = (at: number) => ({
+    id: randomUUID(), at, user_id: 'u', model: 'm', connection_id: null, prompt_tokens: 1, completion_tokens: 1, ttft_ms: null, duration_ms: 1, status: 'done' as const,
+  });
+
+  it('deletes only rows older than the cut-off, across several batches', async () => {
+    const { kysely } = app.parley.platform.db;
+    const now = Date.now();
+    const old = Array.from({ length: 12_001 }, (_, i) => usageRow(now - 500 * day - i));
+    const recent = Array.from({ length: 3 }, (_, i) => usageRow(now - i * day));
+    for (let i = 0; i < old.length; i += 1000) await kysely.insertInto('usage_events').values(old.slice(i, i + 1000)).execute();
+    await kysely.insertInto('usage_events').values(recent).execute();
+
+    expect(await pruneOlderThan(app.parley.platform.db, 'usage_events', now - 400 * day)).toBe(old.length);
+    const left = await kysely.selectFrom('usage_events').select('id').execute();
+    expect(left.map((row) => row.id).sort()).toEqual(recent.map((row) => row.id).sort());
+    expect(await pruneOlderThan(app.parley.platform.db, 'usage_events', now - 400 * day)).toBe(0);
+  }, 60_000);
+
+  it('prunes the audit log by the same rule', async () => {
+    const { kysely } = app.parley.platform.db;
+    const now = Date.now();
+    const event = (at: number) => ({
+      id: randomUUID(), at, action: 'auth.signin.success', actor_id: null, actor_email: null, target_type: null, target_id: null, ip: null, request_id: null, details: '{}',
+    });
+    const before = await kysely.selectFrom('audit_events').select(({ fn }) => fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    await kysely.insertInto('audit_events').values([event(now - 400 * day), event(now - 366 * day), event(now - 364 * day)]).execute();
+    expect(await pruneOlderThan(app.parley.platform.db, 'audit_events', now - 365 * day)).toBe(2);
+    const after = await kysely.selectFrom('audit_events').select(({ fn }) => fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    expect(Number(after.n)).toBe(Number(before.n) + 1);
+  });
+});
