@@ -21,7 +21,6 @@ export function installRequestTelemetry(app: FastifyInstance, metrics: Metrics, 
       metrics.httpRequests.inc({ route, method: request.method, status });
       metrics.httpDuration.observe({ route, method: request.method, status_class: `${Math.floor(status / 100)}xx` }, seconds);
       const line = {
-        reqId: request.id,
         userId: request.user?.id,
         method: request.method,
         route,

@@ -23,6 +23,8 @@ export function toHttpError(error: unknown): HttpError {
   if (!(error instanceof UpstreamError)) return httpErrors.upstream(String(error));
   if (error.kind === 'status' && error.status === 429) return httpErrors.upstreamRateLimited(error.message, error.retryAfter);
   if (error.kind === 'timeout') return httpErrors.upstreamTimeout(error.message);
+  // The model server is fine; this instance is full. A retryable 503 lets the client or proxy go elsewhere.
+  if (error.kind === 'exhausted') return httpErrors.unavailable(`${error.message}; retry on another instance`);
   return httpErrors.upstream(error.message);
 }
 

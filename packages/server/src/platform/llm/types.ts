@@ -59,7 +59,8 @@ export interface UpstreamTarget {
 /** Why an upstream call failed; completions turn these into 429/502/504. */
 export class UpstreamError extends Error {
   constructor(
-    readonly kind: 'status' | 'timeout' | 'network' | 'protocol' | 'aborted',
+    /** `exhausted`: this process ran out of sockets or file descriptors; another instance may do better. */
+    readonly kind: 'status' | 'timeout' | 'network' | 'protocol' | 'aborted' | 'exhausted',
     message: string,
     readonly status?: number,
     readonly retryAfter?: string,

@@ -90,6 +90,9 @@ export function toUpstreamError(error: unknown): UpstreamError {
   }
   const code = (error as { code?: string; cause?: { code?: string } })?.cause?.code ?? (error as { code?: string })?.code;
   if (code === 'ECONNREFUSED') return new UpstreamError('network', 'upstream refused the connection');
+  if (code === 'EMFILE' || code === 'ENFILE' || code === 'EADDRNOTAVAIL') {
+    return new UpstreamError('exhausted', 'this instance has no free connections to the model server');
+  }
   if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET') return new UpstreamError('network', 'upstream closed the connection unexpectedly');
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new UpstreamError('network', 'upstream host not found');
   return new UpstreamError('network', `upstream request failed: ${error instanceof Error ? error.message : String(error)}`);
