@@ -10,19 +10,21 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { CAPACITY_PLANS, capacityRegime } from './lib/capacity.mjs';
 import { installCleanupHandlers, stopAll } from './lib/procs.mjs';
 import { machineFacts } from './lib/procfs.mjs';
 import { pacedRegime, processRegime, unpacedRegime } from './lib/regimes.mjs';
 import { NOISE_LIMIT_PERCENT, setPatience } from './lib/quiet.mjs';
-import { machineLine, pacedReport, processReport, unpacedReport } from './lib/report.mjs';
+import { capacityReport, machineLine, pacedReport, processReport, unpacedReport } from './lib/report.mjs';
 import { ROOT, setParleyNodeArgs } from './lib/services.mjs';
 
 /** Request counts: the full run gives stable percentiles; --quick only proves it all works. */
 const PLANS = {
   full: {
     paced: [
-      { concurrency: 1, perStream: 40, warmupPerStream: 5 },
-      { concurrency: 16, perStream: 20, warmupPerStream: 1, burst: true },
+      { concurrency: 1, perStream: 60, warmupPerStream: 10 },
+      // p99 of the target level: 640 samples, after a warm-up long enough for V8 to settle its heap.
+      { concurrency: 16, perStream: 40, warmupPerStream: 4, burst: true },
       { concurrency: 64, perStream: 5, warmupPerStream: 1, burst: true },
       { concurrency: 256, perStream: 2, warmupPerStream: 1, burst: true },
     ],
@@ -107,6 +109,8 @@ async function main() {
     const paced = await pacedRegime(plan.paced);
     console.error('bench: unpaced streams');
     const unpaced = await unpacedRegime(plan.unpaced);
+    console.error('bench: capacity (held streams, API reads on PostgreSQL, telemetry cost)');
+    const capacity = await capacityRegime(CAPACITY_PLANS[mode]);
     const targets = checkTargets(paced);
     const all = [...paced.levels, ...paced.burstLevels, ...unpaced.levels].flatMap((l) => [l.direct, l.parley, l.portkey]).filter(Boolean);
     const maxOtherCpuPercent = Math.max(...all.map((m) => m.otherCpuPercent ?? 0));
@@ -120,6 +124,7 @@ async function main() {
       paced,
       unpaced,
       process: processFacts,
+      capacity,
     };
 
     const dir = path.join(import.meta.dirname, 'results');
@@ -131,6 +136,7 @@ async function main() {
     console.log(`${pacedReport(paced, targets)}\n`);
     console.log(`${unpacedReport(unpaced)}\n`);
     console.log(`${processReport(processFacts, paced)}\n`);
+    console.log(`${capacityReport(capacity)}\n`);
     console.error(`bench: done in ${results.durationSeconds} s; figures in ${path.relative(process.cwd(), file)}`);
   } finally {
     await stopAll();
