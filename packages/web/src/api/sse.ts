@@ -1,5 +1,8 @@
-/** One decoded server-sent event's data, or the end marker. */
-export type SseData = { type: 'data'; data: string } | { type: 'done' };
+/**
+ * One decoded server-sent event's data, or the end marker. `id` is set when the
+ * event itself carried an `id:` field (Parley puts it on the last event of a batch).
+ */
+export type SseData = { type: 'data'; data: string; id?: string } | { type: 'done'; id?: string };
 
 /**
  * Incremental SSE decoder: feed it text as it arrives in arbitrary pieces and
@@ -8,6 +11,9 @@ export type SseData = { type: 'data'; data: string } | { type: 'done' };
 export class SseParser {
   private buffer = '';
   private dataLines: string[] = [];
+  private eventId: string | undefined;
+  /** The stream's last event id so far (what a reconnect sends as `Last-Event-ID`), as the SSE spec keeps it. */
+  lastEventId = '';
 
   /** Adds text; returns the events completed by it. */
   push(text: string): SseData[] {
@@ -36,19 +42,24 @@ export class SseParser {
 
   private line(line: string, events: SseData[]): void {
     if (line === '') {
+      // An id without data still moves lastEventId (done when the field was read) but dispatches nothing.
+      const id = this.eventId;
+      this.eventId = undefined;
       if (this.dataLines.length === 0) return;
       const data = this.dataLines.join('\n');
       this.dataLines = [];
-      events.push(data.trim() === '[DONE]' ? { type: 'done' } : { type: 'data', data });
+      const event: SseData = data.trim() === '[DONE]' ? { type: 'done' } : { type: 'data', data };
+      events.push(id === undefined ? event : { ...event, id });
       return;
     }
     if (line.startsWith(':')) return;
     const colon = line.indexOf(':');
     const field = colon === -1 ? line : line.slice(0, colon);
-    if (field !== 'data') return;
     let value = colon === -1 ? '' : line.slice(colon + 1);
     if (value.startsWith(' ')) value = value.slice(1);
-    this.dataLines.push(value);
+    if (field === 'data') this.dataLines.push(value);
+    // The spec ignores an id containing NUL (it could not be sent back in a header).
+    else if (field === 'id' && !value.includes('\0')) this.eventId = this.lastEventId = value;
   }
 }
 
@@ -58,6 +69,8 @@ export type ChunkEvent =
   | { type: 'usage'; usage: { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number } }
   | { type: 'error'; message: string }
   | { type: 'finish'; reason: string }
+  /** Parley's own event on a resumed stream: another instance took the answer over; `regenerate` starts the text afresh. */
+  | { type: 'takeover'; mode: 'continue' | 'regenerate' }
   | { type: 'ignore' };
 
 /** Reads one `data:` payload of an OpenAI chat completion stream. */
@@ -73,7 +86,9 @@ export function readChunk(data: string): ChunkEvent[] {
     error?: { message?: string } | string;
     choices?: { delta?: { content?: string | null }; finish_reason?: string | null }[];
     usage?: { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number } | null;
+    parley?: { event?: string; mode?: string };
   };
+  if (chunk.parley?.event === 'takeover') return [{ type: 'takeover', mode: chunk.parley.mode === 'regenerate' ? 'regenerate' : 'continue' }];
   if (chunk.error) {
     const message = typeof chunk.error === 'string' ? chunk.error : (chunk.error.message ?? 'The model failed');
     return [{ type: 'error', message }];

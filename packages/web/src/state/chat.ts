@@ -1,8 +1,8 @@
 import { create } from 'zustand';
-import { getChat, setCurrentMessage } from '../api/chats';
+import { setCurrentMessage } from '../api/chats';
 import { messageOf } from '../api/http';
 import type { Chat, History, Message } from '../api/types';
-import { isPending, pathTo, switchBranch } from '../lib/tree';
+import { pathTo, switchBranch } from '../lib/tree';
 
 /** The answer this tab is streaming. */
 export interface ActiveGeneration {
@@ -88,69 +88,12 @@ export function openNewChat(): void {
   useChat.setState({ ...initialChatState });
 }
 
-/** Opens a chat: loads it, and if its answer is still being written elsewhere, waits for it. */
-export async function openChat(chatId: string): Promise<void> {
-  const state = useChat.getState();
-  // Already open (the chat this tab just created, or is streaming into).
-  if (state.chatId === chatId && !state.loadError) return;
+/** Shows `chatId` as loading, cancelling the load of the chat opened before; returns this load's signal. */
+export function startOpening(chatId: string): AbortSignal {
   openController?.abort();
-  const controller = (openController = new AbortController());
+  openController = new AbortController();
   useChat.setState({ ...initialChatState, chatId, isLoading: true });
-  try {
-    const chat = await getChat(chatId, controller.signal);
-    applyChat(chat);
-    const leaf = leafOf(useChat.getState());
-    if (leaf && isPending(leaf)) void recoverAnswer(chatId, 'The answer is still being written. It will appear here once it is saved.');
-  } catch (error) {
-    if (controller.signal.aborted) return;
-    useChat.setState({ isLoading: false, loadError: messageOf(error) });
-  }
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function waitUntilOnline(): Promise<void> {
-  if (navigator.onLine) return Promise.resolve();
-  return new Promise((resolve) => window.addEventListener('online', () => resolve(), { once: true }));
-}
-
-let recovering: string | null = null;
-
-/**
- * After a dropped connection or a reload mid-answer: polls the chat until its
- * last answer is saved (done or failed), then shows it.
- */
-export async function recoverAnswer(chatId: string, text: string): Promise<void> {
-  if (recovering === chatId) return;
-  recovering = chatId;
-  useChat.setState({ notice: { kind: navigator.onLine ? 'recovering' : 'offline', text } });
-  const deadline = Date.now() + 10 * 60_000;
-  try {
-    while (Date.now() < deadline) {
-      if (!navigator.onLine) {
-        useChat.setState({ notice: { kind: 'offline', text: 'You are offline. The answer will load when the connection is back.' } });
-        await waitUntilOnline();
-        useChat.setState({ notice: { kind: 'recovering', text: 'Back online. Loading the saved answer…' } });
-      }
-      if (useChat.getState().chatId !== chatId) return;
-      try {
-        const chat = await getChat(chatId);
-        if (useChat.getState().chatId !== chatId) return;
-        applyChat(chat);
-        const leaf = leafOf(useChat.getState());
-        if (!leaf || !isPending(leaf)) {
-          useChat.setState({ notice: null });
-          return;
-        }
-      } catch {
-        // Still unreachable: keep waiting.
-      }
-      await sleep(1000);
-    }
-    useChat.setState({ notice: { kind: 'error', text: 'The answer has not been saved yet. Reload the chat later to see it.' } });
-  } finally {
-    if (recovering === chatId) recovering = null;
-  }
+  return openController.signal;
 }
 
 /** Shows the previous or next branch at `message`, and tells the server which leaf is current. */

@@ -5,7 +5,9 @@ import type { History, Message, MessageFile } from '../api/types';
 import { newId } from '../lib/format';
 import { pathTo, withMessage, withPatch } from '../lib/tree';
 import { summaryOf, useChatList } from './chat-list';
-import { applyChat, recoverAnswer, useChat } from './chat';
+import { AnswerText, answerWriter } from './answer-stream';
+import { applyChat, useChat } from './chat';
+import { followAnswer, pollSavedAnswer } from './resume';
 import { useSession } from './session';
 import { useSettings } from './settings';
 
@@ -64,19 +66,9 @@ async function run(exchange: Exchange): Promise<void> {
   history = withMessage(history, { id: answerId, parentId: userMessageId, childrenIds: [], role: 'assistant', content: '', model, done: false });
   useChat.setState({ history, notice: null, generation: { chatId, messageId: answerId, generationId: null, isStopRequested: false } });
 
-  // Tokens arrive faster than frames: they are applied once per animation frame.
-  let content = '';
-  let scheduled = 0;
-  const flush = () => {
-    scheduled = 0;
-    if (useChat.getState().chatId === chatId) useChat.setState((s) => ({ history: withPatch(s.history, answerId, { content }) }));
-  };
-  const setAnswer = (patch: Partial<Message>) => {
-    if (scheduled) cancelAnimationFrame(scheduled);
-    scheduled = 0;
-    if (useChat.getState().chatId === chatId) useChat.setState((s) => ({ history: withPatch(s.history, answerId, { content, ...patch }) }));
-  };
-
+  const text = new AnswerText();
+  const writer = answerWriter(chatId, answerId);
+  let generationId: string | null = null;
   let outcome: 'saved' | 'refused' | 'dropped' = 'saved';
   try {
     const end = await streamCompletion(
@@ -90,36 +82,40 @@ async function run(exchange: Exchange): Promise<void> {
           : { regenerate: true }),
       },
       {
-        onStart(generationId) {
+        onStart(id) {
+          generationId = id;
           const generation = useChat.getState().generation;
           if (generation?.messageId !== answerId) return;
-          useChat.setState({ generation: { ...generation, generationId } });
-          if (generation.isStopRequested && generationId) void stopGeneration(generationId);
+          useChat.setState({ generation: { ...generation, generationId: id } });
+          if (generation.isStopRequested && id) void stopGeneration(id);
         },
         onEvent(event) {
-          if (event.type === 'delta') {
-            content += event.content;
-            if (!scheduled) scheduled = requestAnimationFrame(flush);
-          } else if (event.type === 'error') setAnswer({ error: { content: event.message } });
+          if (event.type === 'error') writer.now({ error: { content: event.message } });
+          else if (text.apply(event)) writer.show(text.text);
         },
+        onEventId: (id) => text.settle(id),
       },
     );
     if (end === 'closed') outcome = 'dropped';
-    else setAnswer({ done: true });
+    else writer.now({ done: true });
   } catch (error) {
     if (error instanceof ApiError) {
       outcome = 'refused';
       if (error.code === 'pending_approval') void useSession.getState().load();
-      setAnswer({ done: true, error: { content: error.message } });
+      writer.now({ done: true, error: { content: error.message } });
     } else outcome = 'dropped';
   } finally {
-    if (useChat.getState().generation?.messageId === answerId) useChat.setState({ generation: null });
+    // A dropped stream that can be resumed keeps its generation (and Stop button) for followAnswer.
+    const isHandedOver = outcome === 'dropped' && generationId !== null;
+    if (!isHandedOver && useChat.getState().generation?.messageId === answerId) useChat.setState({ generation: null });
   }
 
   if (useChat.getState().chatId !== chatId) return;
   if (outcome === 'dropped') {
-    setAnswer({ done: false });
-    await recoverAnswer(chatId, 'The connection dropped while the answer was streaming. Loading the saved answer…');
+    // Shows what arrived; the resume replays from the last whole batch, so nothing is doubled.
+    writer.now({ done: false });
+    if (generationId) await followAnswer({ chatId, messageId: answerId, generationId, text }, 'dropped');
+    else await pollSavedAnswer(chatId, 'The connection dropped while the answer was streaming. Loading the saved answer…');
   } else await reconcile(chatId, userMessageId);
   // Only a chat's first exchange gets a generated title.
   if (pathTo(useChat.getState().history.messages, useChat.getState().history.currentId).length <= 2) void refreshTitle(chatId);
