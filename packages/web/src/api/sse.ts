@@ -11,8 +11,9 @@ export type SseData = { type: 'data'; data: string; id?: string } | { type: 'don
 export class SseParser {
   private buffer = '';
   private dataLines: string[] = [];
+  // The `id:` of the event being read, if it has one.
   private eventId: string | undefined;
-  /** The stream's last event id so far (what a reconnect sends as `Last-Event-ID`), as the SSE spec keeps it. */
+  /** The id of the last event dispatched with one (what a reconnect sends as `Last-Event-ID`), as the SSE spec keeps it. */
   lastEventId = '';
 
   /** Adds text; returns the events completed by it. */
@@ -42,9 +43,10 @@ export class SseParser {
 
   private line(line: string, events: SseData[]): void {
     if (line === '') {
-      // An id without data still moves lastEventId (done when the field was read) but dispatches nothing.
+      // An id without data still moves lastEventId, but dispatches nothing.
       const id = this.eventId;
       this.eventId = undefined;
+      if (id !== undefined) this.lastEventId = id;
       if (this.dataLines.length === 0) return;
       const data = this.dataLines.join('\n');
       this.dataLines = [];
@@ -59,7 +61,7 @@ export class SseParser {
     if (value.startsWith(' ')) value = value.slice(1);
     if (field === 'data') this.dataLines.push(value);
     // The spec ignores an id containing NUL (it could not be sent back in a header).
-    else if (field === 'id' && !value.includes('\0')) this.eventId = this.lastEventId = value;
+    else if (field === 'id' && !value.includes('\0')) this.eventId = value;
   }
 }
 
