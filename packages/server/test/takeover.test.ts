@@ -78,6 +78,16 @@ describe.skipIf(testDialect !== 'postgres').each(['continue', 'regenerate'] as c
     });
     expect(saved.content).toBe(full);
     expect(saved.error).toBeFalsy();
+
+    // A later resume from a batch after the takeover must not announce it again (a client would drop text).
+    const afterTakeover = rest.findLast((event) => event.id !== undefined && rest.indexOf(event) > takeover);
+    const again = parseSse(await (await fetch(`${urls[1]}/api/chat/completions/${id}/stream`, { headers: { authorization: `Bearer ${token}`, 'last-event-id': afterTakeover!.id! } })).text());
+    expect(again.some((event) => event.data?.parley?.event === 'takeover')).toBe(false);
+    expect(again.at(-1)?.data).toBe('[DONE]');
+    // From the batch just before it, it is announced again: the client may not have seen it.
+    const beforeTakeover = rest.slice(0, takeover).findLast((event) => event.id !== undefined)?.id ?? lastId;
+    const replay = parseSse(await (await fetch(`${urls[1]}/api/chat/completions/${id}/stream`, { headers: { authorization: `Bearer ${token}`, 'last-event-id': beforeTakeover } })).text());
+    expect(replay.some((event) => event.data?.parley?.event === 'takeover')).toBe(true);
     const answers = Object.values((await (await fetch(`${urls[1]}/api/v1/chats/${chat.id}`, { headers: { authorization: `Bearer ${token}` } })).json()).chat.history.messages).filter(
       (message: any) => message.role === 'assistant',
     );

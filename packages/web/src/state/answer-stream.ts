@@ -15,11 +15,6 @@ export class AnswerText {
   private unsettled = '';
   /** The last whole batch received: what a resume sends as `Last-Event-ID` (0 = from the start). */
   lastEventId = 0;
-  // Takeover events carry no id and the server replays every one in the log whatever Last-Event-ID
-  // says, so the first `takeoversApplied` of a connection were applied already. (Should the server
-  // start filtering them by Last-Event-ID, this count has to go.)
-  private takeoversApplied = 0;
-  private takeoversThisConnection = 0;
 
   /** The text to show. */
   get text(): string {
@@ -29,7 +24,6 @@ export class AnswerText {
   /** A new connection (a resume from `lastEventId`) starts. */
   beginConnection(): void {
     this.unsettled = '';
-    this.takeoversThisConnection = 0;
   }
 
   /** Applies one chunk of the stream; true when the text changed. */
@@ -38,12 +32,9 @@ export class AnswerText {
       this.unsettled += event.content;
       return true;
     }
-    if (event.type !== 'takeover') return false;
-    this.takeoversThisConnection += 1;
-    if (this.takeoversThisConnection <= this.takeoversApplied) return false;
-    this.takeoversApplied += 1;
-    if (event.mode === 'continue') return false;
-    // Another instance answers afresh: what was shown is not part of the answer any more.
+    if (event.type !== 'takeover' || event.mode === 'continue') return false;
+    // Another instance answers afresh: what was shown is not part of the answer any more. A resume
+    // sends a takeover again only when no batch after it was seen, so applying it twice is harmless.
     this.settled = '';
     this.unsettled = '';
     return true;

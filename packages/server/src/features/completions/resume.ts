@@ -31,6 +31,9 @@ export async function followGeneration(
         const text = toSseText(entry.events, record.info, false, entry.seq);
         if (text) res.write(text);
       } else if (entry.kind === 'takeover') {
+        // A client that saw a batch after the takeover saw the takeover too; at equal numbers it may
+        // not have (the event has no id of its own), and seeing it twice changes nothing.
+        if (entry.seq < afterSeq) continue;
         // Parley's own event (no `choices`): the answer continues on another instance.
         res.write(`data: ${JSON.stringify({ parley: { event: 'takeover', mode: entry.mode } })}\n\n`);
       } else {
