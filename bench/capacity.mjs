@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { CAPACITY_PLANS, capacityRegime } from './lib/capacity.mjs';
 import { installCleanupHandlers, stopAll } from './lib/procs.mjs';
 import { machineFacts } from './lib/procfs.mjs';
-import { setPatience } from './lib/quiet.mjs';
+import { setPatienceFromOption } from './lib/quiet.mjs';
 import { capacityReport } from './lib/report.mjs';
 import { ROOT } from './lib/services.mjs';
 
@@ -20,12 +20,7 @@ async function main() {
   const { values } = parseArgs({
     options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, 'wait-quiet': { type: 'string', default: '0' } },
   });
-  const patience = Number(values['wait-quiet']);
-  if (!Number.isFinite(patience) || patience < 0 || patience > 600) {
-    console.error(`--wait-quiet takes seconds, 0 to 600; got '${values['wait-quiet']}'`);
-    process.exit(2);
-  }
-  setPatience(patience);
+  setPatienceFromOption(values['wait-quiet']);
   const mode = values.quick ? 'quick' : 'full';
   const plan = { ...CAPACITY_PLANS[mode] };
   if (values.only) {

@@ -14,7 +14,7 @@ import { CAPACITY_PLANS, capacityRegime } from './lib/capacity.mjs';
 import { installCleanupHandlers, stopAll } from './lib/procs.mjs';
 import { machineFacts } from './lib/procfs.mjs';
 import { pacedRegime, processRegime, unpacedRegime } from './lib/regimes.mjs';
-import { NOISE_LIMIT_PERCENT, setPatience } from './lib/quiet.mjs';
+import { NOISE_LIMIT_PERCENT, setPatienceFromOption } from './lib/quiet.mjs';
 import { capacityReport, machineLine, pacedReport, processReport, unpacedReport } from './lib/report.mjs';
 import { ROOT, setParleyNodeArgs } from './lib/services.mjs';
 
@@ -82,12 +82,7 @@ async function main() {
       'wait-quiet': { type: 'string', default: '0' },
     },
   });
-  const patience = Number(values['wait-quiet']);
-  if (!Number.isFinite(patience) || patience < 0 || patience > 600) {
-    console.error(`--wait-quiet takes seconds, 0 to 600; got '${values['wait-quiet']}'`);
-    process.exit(2);
-  }
-  setPatience(patience);
+  setPatienceFromOption(values['wait-quiet']);
   const mode = values.quick ? 'quick' : 'full';
   const plan = PLANS[mode];
   installCleanupHandlers();

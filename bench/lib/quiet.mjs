@@ -13,6 +13,16 @@ export function setPatience(seconds) {
   patienceMs = seconds * 1000;
 }
 
+/** Sets the patience from the --wait-quiet option's text; a bad value ends the process with a message. */
+export function setPatienceFromOption(text) {
+  const seconds = Number(text);
+  if (!Number.isFinite(seconds) || seconds < 0 || seconds > 600) {
+    console.error(`--wait-quiet takes seconds, 0 to 600; got '${text}'`);
+    process.exit(2);
+  }
+  setPatience(seconds);
+}
+
 /** True when a measurement may be retried (the runner was asked to wait for quiet). */
 export function isPatient() {
   return patienceMs > 0;

@@ -25,18 +25,30 @@ function usageOf(reply: Reply): { prompt_tokens: number; completion_tokens: numb
   return { prompt_tokens: reply.promptTokens, completion_tokens: completion, total_tokens: reply.promptTokens + completion };
 }
 
-/** Chat-completion serialisation for one request; id and created come from the seed, so replays are identical. */
+/**
+ * Chat-completion serialisation for one request; id and created come from the seed, so replays are identical.
+ * With a tool call, the frames carry the call (its head first, then its arguments in fragments) instead of text.
+ */
 function chatFormat(model: string, reply: Reply, includeUsage: boolean, toolCall: ToolCall | null): GenerationFormat {
   const id = `chatcmpl-${idFromSeed(reply.seed)}`;
   const created = MODELS_CREATED + (reply.seed % 31_536_000);
   // Every chunk starts the same way; only the choice differs, so build that head once.
   const head = `data: {"id":"${id}","object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(model)},"choices":[`;
-  if (toolCall) return toolCallFormat(id, created, model, head, includeUsage, toolCall);
+  const call = toolCall && { id: toolCall.id, type: 'function', function: { name: toolCall.name, arguments: toolCall.arguments } };
+  const toolFrame = (piece: string, index: number) => {
+    const delta =
+      index === 0
+        ? { role: 'assistant', content: null, tool_calls: [{ index: 0, ...call, function: { name: toolCall?.name, arguments: piece } }] }
+        : { tool_calls: [{ index: 0, function: { arguments: piece } }] };
+    return `${head}${JSON.stringify({ index: 0, delta, finish_reason: null })}]}\n\n`;
+  };
   return {
     dialect: 'openai',
     contentType: 'text/event-stream; charset=utf-8',
-    frame: (token, index) =>
-      `${head}{"index":0,"delta":{${index === 0 ? '"role":"assistant",' : ''}"content":${JSON.stringify(token)}},"finish_reason":null}]}\n\n`,
+    frame: call
+      ? toolFrame
+      : (token, index) =>
+          `${head}{"index":0,"delta":{${index === 0 ? '"role":"assistant",' : ''}"content":${JSON.stringify(token)}},"finish_reason":null}]}\n\n`,
     errorFrame: `data: ${JSON.stringify({ error: { message: MIDSTREAM_FAILURE } })}\n\n`,
     tail: (done) => {
       // An empty answer still announces the assistant role, as the real API does.
@@ -51,38 +63,12 @@ function chatFormat(model: string, reply: Reply, includeUsage: boolean, toolCall
       created,
       model,
       choices: [
-        { index: 0, message: { role: 'assistant', content: done.tokens.join('') }, finish_reason: done.finishReason },
+        {
+          index: 0,
+          message: call ? { role: 'assistant', content: null, tool_calls: [call] } : { role: 'assistant', content: done.tokens.join('') },
+          finish_reason: done.finishReason,
+        },
       ],
-      usage: usageOf(done),
-    }),
-  };
-}
-
-/** A tool call instead of text: the call's head first, then its arguments in fragments, finishing with "tool_calls". */
-function toolCallFormat(id: string, created: number, model: string, head: string, includeUsage: boolean, call: ToolCall): GenerationFormat {
-  const whole = { id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } };
-  return {
-    dialect: 'openai',
-    contentType: 'text/event-stream; charset=utf-8',
-    frame: (piece, index) => {
-      const delta =
-        index === 0
-          ? { role: 'assistant', content: null, tool_calls: [{ index: 0, ...whole, function: { name: call.name, arguments: piece } }] }
-          : { tool_calls: [{ index: 0, function: { arguments: piece } }] };
-      return `${head}${JSON.stringify({ index: 0, delta, finish_reason: null })}]}\n\n`;
-    },
-    errorFrame: `data: ${JSON.stringify({ error: { message: MIDSTREAM_FAILURE } })}\n\n`,
-    tail: (done) => {
-      let out = `${head}{"index":0,"delta":{},"finish_reason":"tool_calls"}]}\n\n`;
-      if (includeUsage) out += `${head}],"usage":${JSON.stringify(usageOf(done))}}\n\n`;
-      return out + 'data: [DONE]\n\n';
-    },
-    whole: (done) => ({
-      id,
-      object: 'chat.completion',
-      created,
-      model,
-      choices: [{ index: 0, message: { role: 'assistant', content: null, tool_calls: [whole] }, finish_reason: 'tool_calls' }],
       usage: usageOf(done),
     }),
   };
