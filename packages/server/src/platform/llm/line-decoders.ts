@@ -1,3 +1,5 @@
+import { StringDecoder } from 'node:string_decoder';
+
 /**
  * Incremental decoders for the two streaming wire formats: server-sent events
  * (OpenAI) and newline-delimited JSON (Ollama). Both take raw chunks as they
@@ -6,13 +8,14 @@
 
 /** Splits an SSE byte stream into the `data` payloads of complete events. */
 export class SseDecoder {
-  private readonly text = new TextDecoder();
+  // StringDecoder, not TextDecoder: the latter wraps a native converter per stream that the GC must finalise.
+  private readonly text = new StringDecoder('utf8');
   private buffer = '';
   private data: string[] = [];
 
   /** Feeds one chunk; returns the data payloads of the events it completed. */
   push(chunk: Uint8Array): string[] {
-    this.buffer += this.text.decode(chunk, { stream: true });
+    this.buffer += this.text.write(chunk);
     const events: string[] = [];
     let start = 0;
     for (let end = this.buffer.indexOf('\n', start); end !== -1; end = this.buffer.indexOf('\n', start)) {
@@ -44,12 +47,12 @@ export class SseDecoder {
 
 /** Splits a newline-delimited JSON byte stream into complete lines. */
 export class NdjsonDecoder {
-  private readonly text = new TextDecoder();
+  private readonly text = new StringDecoder('utf8');
   private buffer = '';
 
   /** Feeds one chunk; returns the non-empty lines it completed. */
   push(chunk: Uint8Array): string[] {
-    this.buffer += this.text.decode(chunk, { stream: true });
+    this.buffer += this.text.write(chunk);
     const lines = this.buffer.split('\n');
     this.buffer = lines.pop() ?? '';
     return lines.map((line) => line.trim()).filter((line) => line !== '');
@@ -57,7 +60,7 @@ export class NdjsonDecoder {
 
   /** Returns a final line left without a newline. */
   end(): string[] {
-    const rest = (this.buffer + this.text.decode()).trim();
+    const rest = (this.buffer + this.text.end()).trim();
     this.buffer = '';
     return rest ? [rest] : [];
   }
