@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pruneOlderThan } from '../src/features/retention/retention.js';
+import { pruneOlderThan, startRetention } from '../src/features/retention/retention.js';
+import { eventually } from './support/streams.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
 const day = 86_400_000;
@@ -31,6 +32,28 @@ describe('retention of audit events and usage records', () => {
     expect(left.map((row) => row.id).sort()).toEqual(recent.map((row) => row.id).sort());
     expect(await pruneOlderThan(app.parley.platform.db, 'usage_events', now - 400 * day)).toBe(0);
   }, 60_000);
+
+  it('runs on one instance of the cluster at a time, keeping what is younger than the configured days', async () => {
+    const { platform } = app.parley;
+    const { kysely } = platform.db;
+    const now = Date.now();
+    const old = usageRow(now - 401 * day);
+    const young = usageRow(now - 399 * day);
+    await kysely.insertInto('usage_events').values([old, young]).execute();
+    const pruned: unknown[] = [];
+    const log = { ...platform.log, info: (fields: unknown) => pruned.push(fields) } as typeof platform.log;
+    // Two instances sharing state start their jobs together: the lease lets one of them prune.
+    const stops = ['instance-a', 'instance-b'].map((id) => startRetention({ ...platform, log }, id, { firstRunMs: 10 }));
+    try {
+      await eventually(async () => ((await kysely.selectFrom('usage_events').select('id').where('id', '=', old.id).executeTakeFirst()) ? undefined : true));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(pruned).toEqual([expect.objectContaining({ table: 'usage_events', deleted: 1, days: 400 })]);
+      expect(['instance-a', 'instance-b']).toContain(await platform.shared.leaseOwner('retention'));
+      expect(await kysely.selectFrom('usage_events').select('id').where('id', '=', young.id).executeTakeFirst()).toEqual({ id: young.id });
+    } finally {
+      for (const stop of stops) stop();
+    }
+  });
 
   it('prunes the audit log by the same rule', async () => {
     const { kysely } = app.parley.platform.db;

@@ -26,7 +26,7 @@ export async function pruneOlderThan(db: Db, table: AgingTable, before: number):
  * USAGE_RETENTION_DAYS (0 keeps them forever). Runs hourly on whichever instance takes
  * the shared lease, so a cluster prunes once per hour, not once per instance.
  */
-export function startRetention(platform: Platform, instanceId: string): () => void {
+export function startRetention(platform: Platform, instanceId: string, { firstRunMs = 60_000 } = {}): () => void {
   const { config, db, shared, clock, log } = platform;
   const policies = [
     { table: 'audit_events' as const, days: config.AUDIT_LOG_RETENTION_DAYS },
@@ -42,8 +42,8 @@ export function startRetention(platform: Platform, instanceId: string): () => vo
     }
   }
   const tick = () => void run().catch((error: unknown) => log.warn({ err: error }, 'retention run failed; next try in an hour'));
-  // A minute after start, so a rolling restart does not stampede; hourly after that.
-  const first = setTimeout(tick, 60_000);
+  // A minute after start by default, so a rolling restart does not stampede; hourly after that.
+  const first = setTimeout(tick, firstRunMs);
   const hourly = setInterval(tick, hourMs);
   first.unref();
   hourly.unref();
