@@ -65,7 +65,10 @@ export async function answered(page: Page, action: () => Promise<void>, timeout 
         fresh = (await answerIds(page)).find((id) => !before.has(id) && !id.startsWith('local-'));
         if (!fresh) return false;
         const row = page.locator(`.message-row[data-message-id="${fresh}"]`);
-        return (await row.getAttribute('aria-busy')) !== 'true' && (await page.getByRole('button', { name: 'Stop generating' }).count()) === 0;
+        if ((await row.getAttribute('aria-busy')) === 'true' || (await page.getByRole('button', { name: 'Stop generating' }).count()) > 0) return false;
+        // Between the new answer getting its id and its stream starting, the row is neither busy nor filled yet.
+        const text = (await row.locator('.markdown').count()) > 0 ? (await row.locator('.markdown').innerText()).trim() : '';
+        return text !== '' || (await row.getByRole('alert').count()) > 0;
       },
       { timeout, interval: 50 },
     )
