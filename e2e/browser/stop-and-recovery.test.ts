@@ -33,6 +33,15 @@ async function waitForWords(count: number): Promise<void> {
     .toBeGreaterThanOrEqual(count);
 }
 
+/** Sends `text` in a new chat and reloads the page once its answer has a few words. */
+async function reloadMidAnswer(text: string): Promise<void> {
+  await page.getByRole('button', { name: 'New chat' }).first().click();
+  await send(page, text);
+  await waitForWords(3);
+  await page.waitForURL(/\/c\//);
+  await page.reload();
+}
+
 beforeAll(async () => {
   // Slow tokens (150 ms each, 40 of them: about 6 s an answer) leave time to stop, cut and reload.
   stack = await startStack({ ttftMs: 50, tokenMs: 150, tokens });
@@ -116,11 +125,7 @@ describe('stopping and recovering answers', () => {
   });
 
   it('reloading in the middle of an answer streams the rest of it live', async () => {
-    await page.getByRole('button', { name: 'New chat' }).first().click();
-    await send(page, 'reload during the answer');
-    await waitForWords(3);
-    await page.waitForURL(/\/c\//);
-    await page.reload();
+    await reloadMidAnswer('reload during the answer');
     const expected = full('reload during the answer');
     // Text is shown while the answer is still being written (the row is busy, Stop is offered): it comes from the
     // resumed stream, not from the saved answer.
@@ -144,11 +149,7 @@ describe('stopping and recovering answers', () => {
   });
 
   it('Stop works on an answer resumed after a reload', async () => {
-    await page.getByRole('button', { name: 'New chat' }).first().click();
-    await send(page, 'stop me after a reload');
-    await waitForWords(3);
-    await page.waitForURL(/\/c\//);
-    await page.reload();
+    await reloadMidAnswer('stop me after a reload');
     await waitForWords(6);
     await page.getByRole('button', { name: 'Stop generating' }).click();
     await expect.poll(() => lastAnswer(page).getByText('Stopped').count(), { timeout: 10_000 }).toBe(1);
