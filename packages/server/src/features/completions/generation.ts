@@ -1,6 +1,6 @@
-import type { UpstreamStream } from '../../platform/llm/upstream-client.js';
+import type { UpstreamStream } from '../../platform/llm/upstream-stream.js';
 import { mergeToolCalls } from '../../platform/llm/tool-calls.js';
-import { UpstreamError, type ToolCall, type UpstreamEvent, type Usage } from '../../platform/llm/types.js';
+import type { ToolCall, UpstreamEvent, Usage } from '../../platform/llm/types.js';
 
 /** How a generation ended. */
 export interface GenerationOutcome {
@@ -65,8 +65,10 @@ export class Generation {
   private isStopped = false;
   private ttftMs: number | null = null;
   private readonly toolCalls: ToolCall[] = [];
+  private hasEnded = false;
+  private resolveDone!: (outcome: GenerationOutcome) => void;
   /** Resolves with the outcome once the upstream stream has ended. */
-  readonly done: Promise<GenerationOutcome>;
+  readonly done = new Promise<GenerationOutcome>((resolve) => (this.resolveDone = resolve));
 
   constructor(
     readonly info: GenerationInfo,
@@ -78,7 +80,7 @@ export class Generation {
     this.listener = listener;
     this.content = start.content ?? '';
     this.seq = start.lastSeq ?? 0;
-    this.done = this.pump(stream);
+    stream.pipe({ onBatch: (batch) => this.onBatch(batch), onEnd: (error) => this.end(error?.message ?? null) });
   }
 
   /** The number of the last batch sent. */
@@ -102,18 +104,27 @@ export class Generation {
     this.abort.abort();
   }
 
-  private async pump(stream: UpstreamStream): Promise<GenerationOutcome> {
+  private onBatch(batch: UpstreamEvent[]): void {
+    if (this.hasEnded) return;
     try {
-      for await (const batch of stream) {
-        for (const event of batch) this.record(event);
-        this.seq += 1;
-        this.start.onBatch?.(this.seq, batch);
-        this.listener?.onEvents(batch, this.info, this.seq);
-        if (this.errorMessage) break;
-      }
+      for (const event of batch) this.record(event);
+      this.seq += 1;
+      this.start.onBatch?.(this.seq, batch);
+      this.listener?.onEvents(batch, this.info, this.seq);
     } catch (error) {
-      if (!this.isStopped) this.errorMessage = error instanceof UpstreamError ? error.message : String(error);
+      this.errorMessage ??= String(error);
     }
+    if (this.errorMessage) {
+      this.end(null);
+      this.abort.abort();
+    }
+  }
+
+  /** Settles the outcome once; `failure` is why the stream broke off, if it did. */
+  private end(failure: string | null): void {
+    if (this.hasEnded) return;
+    this.hasEnded = true;
+    if (failure && !this.isStopped) this.errorMessage ??= failure;
     const outcome: GenerationOutcome = {
       content: this.content,
       status: this.errorMessage ? 'error' : 'done',
@@ -125,9 +136,12 @@ export class Generation {
       durationMs: this.start.now() - this.start.startedAt,
       ...(this.toolCalls.length > 0 ? { toolCalls: this.toolCalls.filter(Boolean) } : {}),
     };
-    this.listener?.onEnd(outcome, this.info);
-    this.listener = null;
-    return outcome;
+    try {
+      this.listener?.onEnd(outcome, this.info);
+    } finally {
+      this.listener = null;
+      this.resolveDone(outcome);
+    }
   }
 
   private record(event: UpstreamEvent): void {

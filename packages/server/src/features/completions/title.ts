@@ -15,22 +15,10 @@ export async function generateTitle(
   const prompt =
     'Write a title of three to six words for this conversation. Answer with the title only, no quotes.\n\n' +
     `User: ${question.slice(0, 2000)}\nAssistant: ${answer.slice(0, 2000)}`;
-  let title = '';
-  try {
-    const stream = await upstream.streamChat(
-      target,
-      { model: chat.model, messages: [{ role: 'user', content: prompt }], max_tokens: 24, temperature: 0.2, extra: {} },
-      timeouts,
-    );
-    for await (const batch of stream) {
-      for (const event of batch) {
-        if (event.type === 'delta') title += event.content;
-        if (event.type === 'error') return null;
-      }
-    }
-  } catch {
-    return null;
-  }
+  const title = await upstream
+    .completeText(target, { model: chat.model, messages: [{ role: 'user', content: prompt }], max_tokens: 24, temperature: 0.2, extra: {} }, timeouts)
+    .catch(() => null);
+  if (title === null) return null;
   const cleaned = title.replace(/\s+/g, ' ').replace(/^["'\s]+|["'\s.]+$/g, '').trim();
   return cleaned ? cleaned.slice(0, maxTitleLength) : null;
 }

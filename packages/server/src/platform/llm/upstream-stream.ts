@@ -1,0 +1,163 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { errors as undiciErrors, type Dispatcher } from 'undici';
+import type { NdjsonDecoder, SseDecoder } from './line-decoders.js';
+import { UpstreamError, type UpstreamEvent } from './types.js';
+
+/** Receives an upstream stream's events: one batch per network read, then exactly one end. */
+export interface UpstreamSink {
+  onBatch(batch: UpstreamEvent[]): void;
+  /** `error` when the stream broke off (network, timeout, cancelled); null when it ended normally. */
+  onEnd(error: UpstreamError | null): void;
+}
+
+/** An upstream stream whose 2xx headers have arrived; its events flow once a sink is attached. */
+export interface UpstreamStream {
+  pipe(sink: UpstreamSink): void;
+}
+
+const maxErrorText = 2000;
+
+/**
+ * The undici handler of one streamed chat request. Chunks are decoded and pushed
+ * to the sink in the callback that received them: no readable stream, async
+ * iterator or promise per chunk, which is most of what relaying a token costs in
+ * JavaScript (and what a context-propagating tracer makes dearer still).
+ */
+export class UpstreamStreamHandler implements Dispatcher.DispatchHandler, UpstreamStream {
+  /** Resolves with this stream once 2xx headers arrive; rejects with an UpstreamError otherwise. */
+  readonly opened: Promise<UpstreamStream>;
+  private resolveOpened!: (stream: UpstreamStream) => void;
+  private rejectOpened!: (error: UpstreamError) => void;
+  private controller: Dispatcher.DispatchController | null = null;
+  private sink: UpstreamSink | null = null;
+  /** Chunks that arrived between the headers and `pipe`. */
+  private early: Buffer[] = [];
+  private isOpen = false;
+  private ending: { error: UpstreamError | null } | null = null;
+  private failure: { status: number; retryAfter?: string; text: string } | null = null;
+  private readonly stopListening: () => void;
+
+  constructor(
+    private readonly decoder: SseDecoder | NdjsonDecoder,
+    private readonly parse: (item: string, out: UpstreamEvent[]) => void,
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    this.opened = new Promise((resolve, reject) => {
+      this.resolveOpened = resolve;
+      this.rejectOpened = reject;
+    });
+    const onAbort = () => this.controller?.abort(new undiciErrors.RequestAbortedError());
+    signal?.addEventListener('abort', onAbort, { once: true });
+    this.stopListening = () => signal?.removeEventListener('abort', onAbort);
+  }
+
+  pipe(sink: UpstreamSink): void {
+    if (this.early.length === 0 && !this.ending) {
+      this.sink = sink;
+      return;
+    }
+    // What came with the headers waits a tick: the caller is still setting up its response.
+    process.nextTick(() => {
+      this.sink = sink;
+      for (const chunk of this.early) this.deliver(chunk);
+      this.early = [];
+      if (this.ending) this.end(this.ending.error);
+    });
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.signal?.aborted) controller.abort(new undiciErrors.RequestAbortedError());
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    if (statusCode >= 200 && statusCode < 300) {
+      this.isOpen = true;
+      this.resolveOpened(this);
+      return;
+    }
+    const retryAfter = headers['retry-after'];
+    this.failure = { status: statusCode, retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined, text: '' };
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.failure) {
+      if (this.failure.text.length < maxErrorText) this.failure.text += chunk.toString('utf8');
+    } else if (this.sink) {
+      this.deliver(chunk);
+    } else {
+      this.early.push(chunk);
+    }
+  }
+
+  onResponseEnd(): void {
+    if (this.failure) {
+      const { status, retryAfter, text } = this.failure;
+      this.fail(new UpstreamError('status', errorMessageOf(status, text.slice(0, maxErrorText)), status, retryAfter));
+    } else {
+      this.finish(null);
+    }
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    const failure = toUpstreamError(error);
+    if (this.isOpen) this.finish(failure);
+    else this.fail(failure);
+  }
+
+  /** Fails before the stream opened: the caller's `await` throws. */
+  private fail(error: UpstreamError): void {
+    this.stopListening();
+    this.rejectOpened(error);
+  }
+
+  private finish(error: UpstreamError | null): void {
+    this.stopListening();
+    if (this.sink) this.end(error);
+    else this.ending = { error };
+  }
+
+  private end(error: UpstreamError | null): void {
+    const batch: UpstreamEvent[] = [];
+    for (const item of this.decoder.end()) this.parse(item, batch);
+    const sink = this.sink!;
+    if (batch.length > 0) sink.onBatch(batch);
+    sink.onEnd(error);
+  }
+
+  private deliver(chunk: Buffer): void {
+    const batch: UpstreamEvent[] = [];
+    for (const item of this.decoder.push(chunk)) this.parse(item, batch);
+    if (batch.length > 0) this.sink!.onBatch(batch);
+  }
+}
+
+/** Maps network and timeout failures to UpstreamError kinds. */
+export function toUpstreamError(error: unknown): UpstreamError {
+  if (error instanceof UpstreamError) return error;
+  if (error instanceof undiciErrors.HeadersTimeoutError) return new UpstreamError('timeout', 'upstream did not answer in time');
+  if (error instanceof undiciErrors.BodyTimeoutError) return new UpstreamError('timeout', 'upstream stopped sending mid-stream');
+  if (error instanceof Error && (error.name === 'AbortError' || error instanceof undiciErrors.RequestAbortedError)) {
+    return new UpstreamError('aborted', 'request to upstream was cancelled');
+  }
+  const code = (error as { code?: string; cause?: { code?: string } })?.cause?.code ?? (error as { code?: string })?.code;
+  if (code === 'ECONNREFUSED') return new UpstreamError('network', 'upstream refused the connection');
+  if (code === 'EMFILE' || code === 'ENFILE' || code === 'EADDRNOTAVAIL') {
+    return new UpstreamError('exhausted', 'this instance has no free connections to the model server');
+  }
+  if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET') return new UpstreamError('network', 'upstream closed the connection unexpectedly');
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new UpstreamError('network', 'upstream host not found');
+  return new UpstreamError('network', `upstream request failed: ${error instanceof Error ? error.message : String(error)}`);
+}
+
+// Upstreams word their errors differently; the message is what users need to see.
+function errorMessageOf(status: number, text: string): string {
+  try {
+    const parsed = JSON.parse(text) as { error?: { message?: string } | string; detail?: string; message?: string };
+    const message = typeof parsed.error === 'string' ? parsed.error : (parsed.error?.message ?? parsed.detail ?? parsed.message);
+    if (message) return `upstream answered HTTP ${status}: ${message}`;
+  } catch {
+    // Not JSON: fall through to the text.
+  }
+  return `upstream answered HTTP ${status}${text ? `: ${text}` : ''}`;
+}
