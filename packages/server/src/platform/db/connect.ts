@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect, SqliteDialect, sql, type LogEvent } from 'kyse
 import pg from 'pg';
 import type { Config } from '../../config.js';
 import type { Database } from './schema.js';
+import { checkpointInBackground } from './sqlite-checkpointer.js';
 
 // PostgreSQL returns BIGINT (our epoch-ms timestamps) as strings by default;
 // they fit in a double for the next few hundred thousand years.
@@ -43,6 +44,7 @@ function openSqlite(file: string, observe?: QueryObserver): Db {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
+  const stopCheckpoints = checkpointInBackground(sqlite, file);
   const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: reusingStatements(sqlite) }), log: logTo(observe) });
   return {
     kysely,
@@ -50,7 +52,10 @@ function openSqlite(file: string, observe?: QueryObserver): Db {
     ping: async () => {
       await sql`select 1`.execute(kysely);
     },
-    close: () => kysely.destroy(),
+    close: async () => {
+      await stopCheckpoints();
+      await kysely.destroy();
+    },
   };
 }
 

@@ -138,7 +138,9 @@ export class RedisSharedState implements SharedState {
       // Only a connector that gave up ends here; start over rather than stay down for good.
       this.client.connect().catch(() => undefined);
     }
-    await whenReady(this.client);
+    // Connected, the command is written in the caller's tick: a generation's log append must reach
+    // Redis before the relay's write of the same batch reaches the client (which waits a tick).
+    if (this.client.status !== 'ready') await whenReady(this.client);
     try {
       return await operation(this.client);
     } catch (error) {
