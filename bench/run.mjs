@@ -21,6 +21,7 @@ import { ROOT, setParleyNodeArgs } from './lib/services.mjs';
 /** Request counts: the full run gives stable percentiles; --quick only proves it all works. */
 const PLANS = {
   full: {
+    pacedWarmup: { concurrency: 64, perStream: 40 },
     paced: [
       { concurrency: 1, perStream: 60, warmupPerStream: 10 },
       // p99 of the target level: 640 samples, after a warm-up long enough for V8 to settle its heap.
@@ -36,6 +37,7 @@ const PLANS = {
     startupRuns: 3,
   },
   quick: {
+    pacedWarmup: { concurrency: 16, perStream: 2 },
     paced: [
       { concurrency: 1, perStream: 4, warmupPerStream: 1 },
       { concurrency: 16, perStream: 1, warmupPerStream: 1, burst: true },
@@ -101,7 +103,7 @@ async function main() {
     console.error(`bench (${mode}): Parley process facts`);
     const processFacts = await processRegime(plan.startupRuns);
     console.error('bench: paced streams');
-    const paced = await pacedRegime(plan.paced);
+    const paced = await pacedRegime(plan.paced, plan.pacedWarmup);
     console.error('bench: unpaced streams');
     const unpaced = await unpacedRegime(plan.unpaced);
     console.error('bench: capacity (held streams, API reads on PostgreSQL, telemetry cost)');
