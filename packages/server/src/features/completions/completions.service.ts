@@ -79,7 +79,7 @@ export function createCompletionsService(
      * Resolves the model, saves the user message when a chat is named, and opens
      * the upstream stream. Throws HttpError (404, 429, 502, 504) before any byte is sent.
      */
-    async start(user: AuthUser, body: CompletionBody, listener: GenerationListener): Promise<Generation> {
+    async start(user: AuthUser, body: CompletionBody, listener: GenerationListener, { isRelayed = false } = {}): Promise<Generation> {
       const startedAt = clock.now();
       const resolved = await models.resolve(body.model);
       const request = upstreamRequest(body, resolved);
@@ -121,7 +121,8 @@ export function createCompletionsService(
           log.warn({ err: error, generation: info.id }, 'generation will not be resumable: shared state refused it');
         });
       }
-      const generation = runner.launch(info, request, target, stream, abort, listener, { startedAt });
+      // A relayed answer's text reaches its client piece by piece; only a saved answer needs it whole.
+      const generation = runner.launch(info, request, target, stream, abort, listener, { startedAt, keepsText: !isRelayed || exchange !== undefined });
       generationTrace.endWith(generation.done);
       return generation;
     },

@@ -6,7 +6,7 @@ import type { ChatsService } from '../chats/chats.service.js';
 import type { EventsService } from '../events/events.service.js';
 import type { ModelsService } from '../models/models.service.js';
 import type { SettingsService } from '../settings/settings.service.js';
-import { Generation, type GenerationInfo, type GenerationListener, type GenerationOutcome } from './generation.js';
+import { Generation, type GenerationInfo, type GenerationListener, type GenerationOutcome, type GenerationStart } from './generation.js';
 import type { GenerationLog } from './generation-log.js';
 import { generateTitle } from './title.js';
 
@@ -110,12 +110,12 @@ export function createGenerationRunner(platform: Platform, deps: RunnerDeps) {
     stream: UpstreamStream,
     abort: AbortController,
     listener: GenerationListener,
-    resume: { startedAt: number; content?: string; lastSeq?: number },
+    start: Pick<GenerationStart, 'startedAt' | 'content' | 'lastSeq' | 'keepsText'>,
   ): Generation {
     const isLogged = info.chat !== undefined;
     const releaseLease = isLogged ? generationLog.holdLease(info.id) : () => undefined;
     const generation = new Generation(info, stream, abort, listener, {
-      ...resume,
+      ...start,
       now: () => clock.now(),
       onBatch: isLogged ? (seq, events) => generationLog.append(info.id, { seq, kind: 'events', events }) : undefined,
     });

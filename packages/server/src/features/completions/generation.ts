@@ -34,6 +34,8 @@ export interface GenerationStart {
   lastSeq?: number;
   /** Records each batch (the resumable stream log); called before the listener. */
   onBatch?: (seq: number, batch: UpstreamEvent[]) => void;
+  /** False when nobody reads the whole answer (an unsaved streamed one): its text is then not kept. */
+  keepsText?: boolean;
 }
 
 /** Facts about a running generation that writers and persistence need. */
@@ -86,11 +88,6 @@ export class Generation {
   /** The number of the last batch sent. */
   get lastSeq(): number {
     return this.seq;
-  }
-
-  /** The answer so far. */
-  get partialContent(): string {
-    return this.content;
   }
 
   /** Stops listening; the generation carries on to its end. */
@@ -149,7 +146,7 @@ export class Generation {
     switch (event.type) {
       case 'delta':
         if (this.ttftMs === null) this.ttftMs = this.start.now() - this.start.startedAt;
-        this.content += event.content;
+        if (this.start.keepsText !== false) this.content += event.content;
         break;
       case 'finish':
         this.finishReason = event.reason;

@@ -30,7 +30,7 @@ export async function relayStream(
   listener: GenerationListener & { ensureHead(): void },
 ): Promise<FastifyReply> {
   const res = reply.raw;
-  const generation = await completions.start(user, body, listener);
+  const generation = await completions.start(user, body, listener, { isRelayed: true });
   reply.hijack();
   if (!res.headersSent) res.setHeader('x-parley-generation-id', generation.info.id);
   listener.ensureHead();
