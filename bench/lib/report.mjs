@@ -55,7 +55,15 @@ function pacedTable(levels) {
     'Parley CPU (% of a core)',
   ];
   const measurements = levels.flatMap((l) => [l.direct, l.parley]);
-  return table(header, rows) + errorNotes(measurements) + noiseNote(measurements);
+  return table(header, rows) + errorNotes(measurements) + noiseNote(measurements) + repeatNotes(levels);
+}
+
+/** Levels measured several times: the added p99 of every run (the table shows the median one). */
+function repeatNotes(levels) {
+  const repeated = levels.filter((l) => l.addedP99OfRepeats);
+  return repeated
+    .map((l) => `\n\n> ${l.concurrency} streams, measured ${l.addedP99OfRepeats.length} times: added p99 ${l.addedP99OfRepeats.map((v) => signed(v)).join(', ')} ms; the row is the median run.`)
+    .join('');
 }
 
 /** A note naming the measurements during which other work on the machine took CPU. */

@@ -18,10 +18,10 @@ export interface UpstreamStream {
 const maxErrorText = 2000;
 
 /**
- * The undici handler of one streamed chat request. Chunks are decoded and pushed
- * to the sink in the callback that received them: no readable stream, async
- * iterator or promise per chunk, which is most of what relaying a token costs in
- * JavaScript (and what a context-propagating tracer makes dearer still).
+ * The undici handler of one streamed chat request. What a network read brings is
+ * decoded and pushed to the sink as one batch, from undici's callbacks: no readable
+ * stream, async iterator or promise per chunk, which is most of what relaying a token
+ * costs in JavaScript (and what a context-propagating tracer makes dearer still).
  */
 export class UpstreamStreamHandler implements Dispatcher.DispatchHandler, UpstreamStream {
   /** Resolves with this stream once 2xx headers arrive; rejects with an UpstreamError otherwise. */
@@ -30,10 +30,12 @@ export class UpstreamStreamHandler implements Dispatcher.DispatchHandler, Upstre
   private rejectOpened!: (error: UpstreamError) => void;
   private controller: Dispatcher.DispatchController | null = null;
   private sink: UpstreamSink | null = null;
-  /** Chunks that arrived between the headers and `pipe`. */
-  private early: Buffer[] = [];
+  /** Chunks received since the last delivery: all those parsed from one network read. */
+  private pending: Buffer[] = [];
+  private isFlushScheduled = false;
   private isOpen = false;
   private ending: { error: UpstreamError | null } | null = null;
+  private hasEnded = false;
   private failure: { status: number; retryAfter?: string; text: string } | null = null;
   private readonly stopListening: () => void;
 
@@ -52,17 +54,8 @@ export class UpstreamStreamHandler implements Dispatcher.DispatchHandler, Upstre
   }
 
   pipe(sink: UpstreamSink): void {
-    if (this.early.length === 0 && !this.ending) {
-      this.sink = sink;
-      return;
-    }
-    // What came with the headers waits a tick: the caller is still setting up its response.
-    process.nextTick(() => {
-      this.sink = sink;
-      for (const chunk of this.early) this.deliver(chunk);
-      this.early = [];
-      if (this.ending) this.end(this.ending.error);
-    });
+    this.sink = sink;
+    if (this.pending.length > 0 || this.ending) this.scheduleFlush();
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -83,10 +76,9 @@ export class UpstreamStreamHandler implements Dispatcher.DispatchHandler, Upstre
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.failure) {
       if (this.failure.text.length < maxErrorText) this.failure.text += chunk.toString('utf8');
-    } else if (this.sink) {
-      this.deliver(chunk);
     } else {
-      this.early.push(chunk);
+      this.pending.push(chunk);
+      this.scheduleFlush();
     }
   }
 
@@ -113,23 +105,38 @@ export class UpstreamStreamHandler implements Dispatcher.DispatchHandler, Upstre
 
   private finish(error: UpstreamError | null): void {
     this.stopListening();
-    if (this.sink) this.end(error);
-    else this.ending = { error };
+    this.ending = { error };
+    this.scheduleFlush();
   }
 
-  private end(error: UpstreamError | null): void {
+  /**
+   * Deliveries wait for the tick to end: a network read of a fast stream holds many HTTP
+   * chunks, each its own callback, and they go out as one batch (one write to the client).
+   * Waiting also lets a caller that just got the stream set up its response first.
+   */
+  private scheduleFlush(): void {
+    if (this.isFlushScheduled) return;
+    this.isFlushScheduled = true;
+    process.nextTick(this.flush);
+  }
+
+  private readonly flush = () => {
+    this.isFlushScheduled = false;
+    const sink = this.sink;
+    if (!sink || this.hasEnded) return;
     const batch: UpstreamEvent[] = [];
-    for (const item of this.decoder.end()) this.parse(item, batch);
-    const sink = this.sink!;
+    if (this.pending.length > 0) {
+      const chunk = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending);
+      this.pending = [];
+      for (const item of this.decoder.push(chunk)) this.parse(item, batch);
+    }
+    if (this.ending) {
+      this.hasEnded = true;
+      for (const item of this.decoder.end()) this.parse(item, batch);
+    }
     if (batch.length > 0) sink.onBatch(batch);
-    sink.onEnd(error);
-  }
-
-  private deliver(chunk: Buffer): void {
-    const batch: UpstreamEvent[] = [];
-    for (const item of this.decoder.push(chunk)) this.parse(item, batch);
-    if (batch.length > 0) this.sink!.onBatch(batch);
-  }
+    if (this.ending) sink.onEnd(this.ending.error);
+  };
 }
 
 /** Maps network and timeout failures to UpstreamError kinds. */
