@@ -135,10 +135,11 @@ export class Generation {
     };
     try {
       this.listener?.onEnd(outcome, this.info);
-    } finally {
-      this.listener = null;
-      this.resolveDone(outcome);
+    } catch {
+      // Only the client's copy failed to finish; thrown from undici's callbacks it would end the process.
     }
+    this.listener = null;
+    this.resolveDone(outcome);
   }
 
   private record(event: UpstreamEvent): void {

@@ -27,13 +27,13 @@ export class UpstreamClient {
   /** Opens a streamed chat completion; throws UpstreamError unless the upstream answered 2xx. */
   streamChat(target: UpstreamTarget, chat: ChatRequest, timeouts: UpstreamTimeouts, signal?: AbortSignal): Promise<UpstreamStream> {
     const isOllama = target.type === 'ollama';
-    const url = new URL(isOllama ? `${target.baseUrl}/api/chat` : `${target.baseUrl}/chat/completions`);
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: isOllama ? 'application/x-ndjson' : 'text/event-stream' };
     if (target.apiKey) headers.authorization = `Bearer ${target.apiKey}`;
     const handler = isOllama
       ? new UpstreamStreamHandler(new NdjsonDecoder(), parseOllamaLine, signal)
       : new UpstreamStreamHandler(new SseDecoder(), parseOpenAiEvent, signal);
     try {
+      const url = new URL(isOllama ? `${target.baseUrl}/api/chat` : `${target.baseUrl}/chat/completions`);
       this.agent.dispatch(
         {
           origin: url.origin,
