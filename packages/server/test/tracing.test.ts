@@ -68,8 +68,13 @@ describe('traces over OTLP/HTTP', () => {
     expect(response.status).toBe(200);
     const answer = contentOf(await readSse(response));
     expect(answer.length).toBeGreaterThan(0);
-    const saved = await (await fetch(`${base}/api/v1/chats/${chat.id}`, { headers: { authorization: `Bearer ${token}` } })).json();
-    return { saved: saved.chat.messages.at(-1), answer, token: token as string };
+    // The answer is saved just after the stream's last event: wait for it.
+    const saved = await eventually(async () => {
+      const got = await (await fetch(`${base}/api/v1/chats/${chat.id}`, { headers: { authorization: `Bearer ${token}` } })).json();
+      const last = got.chat.messages.at(-1);
+      return last?.done ? last : undefined;
+    });
+    return { saved, answer, token: token as string };
   }
 
   /** True when `span` descends from `ancestor` through spans the receiver got. */
