@@ -1,4 +1,5 @@
-import type { UpstreamClient, UpstreamStream, UpstreamTimeouts } from '../../platform/llm/upstream-client.js';
+import type { UpstreamClient, UpstreamTimeouts } from '../../platform/llm/upstream-client.js';
+import type { UpstreamStream } from '../../platform/llm/upstream-stream.js';
 import type { ChatRequest, UpstreamTarget } from '../../platform/llm/types.js';
 import type { Platform } from '../../platform/platform.js';
 import type { AnalyticsService } from '../analytics/analytics.service.js';

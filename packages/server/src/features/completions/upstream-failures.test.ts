@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toUpstreamError } from '../../platform/llm/upstream-client.js';
+import { toUpstreamError } from '../../platform/llm/upstream-stream.js';
 import { UpstreamError } from '../../platform/llm/types.js';
 import { toHttpError } from './completions.service.js';
 

@@ -3,9 +3,7 @@ import { NdjsonDecoder, SseDecoder } from './line-decoders.js';
 import { ollamaRequestBody, parseOllamaLine } from './ollama-wire.js';
 import { openAiRequestBody, parseOpenAiEvent } from './openai-wire.js';
 import type { ChatRequest, UpstreamTarget } from './types.js';
-import { toUpstreamError, UpstreamStreamHandler, type UpstreamSink, type UpstreamStream } from './upstream-stream.js';
-
-export { toUpstreamError, type UpstreamSink, type UpstreamStream };
+import { toUpstreamError, UpstreamStreamHandler, type UpstreamStream } from './upstream-stream.js';
 
 /** Timeouts for one upstream call, in milliseconds. */
 export interface UpstreamTimeouts {
