@@ -11,6 +11,7 @@ import { installErrorHandler } from './http/error-handler.js';
 import { httpErrors } from './http/errors.js';
 import { metricsRoute, startMetricsServer } from './http/metrics-endpoint.js';
 import { installRequestTelemetry } from './http/request-telemetry.js';
+import { installRequestTracing } from './http/request-tracing.js';
 import { serveWebApp } from './http/web-app.js';
 import { connectDb } from './platform/db/connect.js';
 import { migrateToLatest } from './platform/db/migrate.js';
@@ -135,6 +136,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     // Fastify's two lines per request are replaced by one of ours with route, user and duration.
     logController: new LogController({ disableRequestLogging: true }),
   }).withTypeProvider<ZodTypeProvider>();
+  // Tracing first: every later hook, the request's log line included, runs inside its span.
+  if (config.ENABLE_OTEL) installRequestTracing(app);
   installRequestTelemetry(app, metrics, currentTraceId);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

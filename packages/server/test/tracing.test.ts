@@ -150,6 +150,28 @@ describe('traces over OTLP/HTTP', () => {
     }
   });
 
+  it('continues the trace a caller sends, and records each request\'s route and status with bounded names', async () => {
+    const receiver = await startOtlpReceiver();
+    try {
+      const server = await tracedServer({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url });
+      const caller = { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331' };
+      const listed = await fetch(`${server.base}/api/v1/chats/?page=1`, { headers: { traceparent: `00-${caller.traceId}-${caller.spanId}-01` } });
+      expect(listed.status).toBe(401);
+      expect((await fetch(`${server.base}/api/v1/no-such-thing/42`)).status).toBe(404);
+      expect(await server.stop()).toBe(0);
+
+      const continued = receiver.spans.find((s) => s.traceId === caller.traceId);
+      expect(continued, receiver.spans.map((s) => s.name).join(', ')).toMatchObject({ kind: SERVER, name: 'GET /api/v1/chats/', parentSpanId: caller.spanId });
+      expect(continued!.attributes).toMatchObject({ 'http.route': '/api/v1/chats/', 'url.path': '/api/v1/chats/', 'http.response.status_code': 401 });
+      // A path no route matches must not become a span name: names stay few.
+      const unmatched = receiver.spans.find((s) => s.attributes['url.path'] === '/api/v1/no-such-thing/42');
+      expect(unmatched?.attributes['http.response.status_code']).toBe(404);
+      expect(unmatched!.name).not.toContain('no-such-thing');
+    } finally {
+      await receiver.close();
+    }
+  });
+
   it('exports nothing when the sampler is always_off', async () => {
     const receiver = await startOtlpReceiver();
     try {

@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { register } from 'node:module';
-import { FastifyOtelInstrumentation } from '@fastify/otel';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
@@ -14,16 +12,17 @@ import { createLogger } from './logger.js';
 import { samplerFor } from './tracing-sampler.js';
 import { ThrottledLogExporter } from './tracing-exporter.js';
 
-/** Requests not worth a trace: probes and scrapes arrive every few seconds. */
-const untracedPaths = new Set(['/health', '/ready', '/metrics']);
-
 /** Longest wait for the last spans to leave on shutdown, so a dead collector cannot hold the exit. */
 const SHUTDOWN_TIMEOUT_MS = 3000;
 
 let provider: NodeTracerProvider | undefined;
 let unregister: (() => void) | undefined;
 
-/** Registers the tracer provider, the OTLP/HTTP exporter and the five instrumentations Parley needs. */
+/**
+ * Registers the tracer provider, the OTLP/HTTP exporter and the instrumentations of the
+ * clients Parley calls (pg, ioredis, undici). Server spans come from our own Fastify hook
+ * (http/request-tracing.ts).
+ */
 export function start(config: Config): void {
   const log = createLogger(config).child({ module: 'tracing' });
   // pg and ioredis are CommonJS imported from ESM: only an ESM loader hook sees
@@ -42,9 +41,6 @@ export function start(config: Config): void {
   unregister = registerInstrumentations({
     tracerProvider: provider,
     instrumentations: [
-      new HttpInstrumentation({ ignoreIncomingRequestHook: (request) => untracedPaths.has((request.url ?? '').split('?')[0]!) }),
-      // Names the server span after the route template (`POST /api/chat/completions`), not the raw path.
-      new FastifyOtelInstrumentation({ registerOnInitialization: true, instrumentHooks: false, instrumentHandler: false }),
       // Background loops (sweeps, pub/sub, blocking reads) would each make a trace of their own.
       new PgInstrumentation({ requireParentSpan: true }),
       // Only the command's name: arguments carry message contents (the generation log) and credentials (AUTH).

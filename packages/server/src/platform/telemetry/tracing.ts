@@ -1,4 +1,4 @@
-import { context, SpanStatusCode, trace, type Attributes } from '@opentelemetry/api';
+import { context, propagation, SpanKind, SpanStatusCode, trace, type Attributes, type Context } from '@opentelemetry/api';
 import type { Config } from '../../config.js';
 
 /*
@@ -21,8 +21,20 @@ export interface TraceSpan {
 
 /** Starts a span under the active one (a no-op span when tracing is off). */
 export function startSpan(name: string, attributes: Attributes = {}): TraceSpan {
-  const span = tracer.startSpan(name, { attributes });
-  const active = trace.setSpan(context.active(), span);
+  return traceSpan(name, attributes, SpanKind.INTERNAL, context.active());
+}
+
+/**
+ * Starts the server span of an incoming request, continuing the caller's trace when its
+ * headers carry one (W3C `traceparent`); a no-op span when tracing is off.
+ */
+export function startServerSpan(name: string, headers: Record<string, string | string[] | undefined>, attributes: Attributes): TraceSpan {
+  return traceSpan(name, attributes, SpanKind.SERVER, propagation.extract(context.active(), headers));
+}
+
+function traceSpan(name: string, attributes: Attributes, kind: SpanKind, parent: Context): TraceSpan {
+  const span = tracer.startSpan(name, { attributes, kind }, parent);
+  const active = trace.setSpan(parent, span);
   let isEnded = false;
   return {
     run: (fn) => context.with(active, fn),
