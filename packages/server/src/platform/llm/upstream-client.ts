@@ -1,5 +1,4 @@
 import { Agent, type Dispatcher } from 'undici';
-import { startClientSpan } from '../telemetry/tracing.js';
 import { NdjsonDecoder, SseDecoder } from './line-decoders.js';
 import { ollamaRequestBody, parseOllamaLine } from './ollama-wire.js';
 import { openAiRequestBody, parseOpenAiEvent } from './openai-wire.js';
@@ -28,20 +27,11 @@ export class UpstreamClient {
     const isOllama = target.type === 'ollama';
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: isOllama ? 'application/x-ndjson' : 'text/event-stream' };
     if (target.apiKey) headers.authorization = `Bearer ${target.apiKey}`;
+    const handler = isOllama
+      ? new UpstreamStreamHandler(new NdjsonDecoder(), parseOllamaLine, signal)
+      : new UpstreamStreamHandler(new SseDecoder(), parseOpenAiEvent, signal);
     try {
       const url = new URL(isOllama ? `${target.baseUrl}/api/chat` : `${target.baseUrl}/chat/completions`);
-      // Our own client span rather than undici's instrumentation, which subscribes to every
-      // request's events; no query string or credentials in url.full, where keys can hide.
-      const span = startClientSpan('POST', {
-        'http.request.method': 'POST',
-        'url.full': `${url.origin}${url.pathname}`,
-        'server.address': url.hostname,
-        'server.port': Number(url.port) || (url.protocol === 'https:' ? 443 : 80),
-      });
-      span.inject(headers);
-      const handler = isOllama
-        ? new UpstreamStreamHandler(new NdjsonDecoder(), parseOllamaLine, signal, span)
-        : new UpstreamStreamHandler(new SseDecoder(), parseOpenAiEvent, signal, span);
       this.agent.dispatch(
         {
           origin: url.origin,
@@ -54,10 +44,10 @@ export class UpstreamClient {
         },
         handler,
       );
-      return handler.opened;
     } catch (error) {
       return Promise.reject(toUpstreamError(error));
     }
+    return handler.opened;
   }
 
   /** Collects a whole streamed answer's text; null when the upstream reports an error. */

@@ -1,6 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { errors as undiciErrors, type Dispatcher } from 'undici';
-import type { TraceSpan } from '../telemetry/tracing.js';
 import type { NdjsonDecoder, SseDecoder } from './line-decoders.js';
 import { UpstreamError, type UpstreamEvent } from './types.js';
 
@@ -44,8 +43,6 @@ export class UpstreamStreamHandler implements Dispatcher.DispatchHandler, Upstre
     private readonly decoder: SseDecoder | NdjsonDecoder,
     private readonly parse: (item: string, out: UpstreamEvent[]) => void,
     private readonly signal: AbortSignal | undefined,
-    /** The client span of this call: ended with its status when the response ends or fails. */
-    private readonly span: TraceSpan,
   ) {
     this.opened = new Promise((resolve, reject) => {
       this.resolveOpened = resolve;
@@ -67,7 +64,6 @@ export class UpstreamStreamHandler implements Dispatcher.DispatchHandler, Upstre
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
-    this.span.annotate({ 'http.response.status_code': statusCode });
     if (statusCode >= 200 && statusCode < 300) {
       this.isOpen = true;
       this.resolveOpened(this);
@@ -104,13 +100,11 @@ export class UpstreamStreamHandler implements Dispatcher.DispatchHandler, Upstre
   /** Fails before the stream opened: the caller's `await` throws. */
   private fail(error: UpstreamError): void {
     this.stopListening();
-    this.span.end(undefined, error);
     this.rejectOpened(error);
   }
 
   private finish(error: UpstreamError | null): void {
     this.stopListening();
-    this.span.end(undefined, error);
     this.ending = { error };
     this.scheduleFlush();
   }

@@ -17,8 +17,6 @@ export interface TraceSpan {
   annotate(attributes: Attributes): void;
   /** Ends the span, marking it failed when `error` is given; later calls do nothing. */
   end(attributes?: Attributes, error?: unknown): void;
-  /** Writes this span's context into outgoing request headers (W3C `traceparent`). */
-  inject(headers: Record<string, string>): void;
 }
 
 /** Starts a span under the active one (a no-op span when tracing is off). */
@@ -34,11 +32,6 @@ export function startServerSpan(name: string, headers: Record<string, string | s
   return traceSpan(name, attributes, SpanKind.SERVER, propagation.extract(context.active(), headers));
 }
 
-/** Starts the span of an outgoing HTTP call under the active one (a no-op span when tracing is off). */
-export function startClientSpan(name: string, attributes: Attributes): TraceSpan {
-  return traceSpan(name, attributes, SpanKind.CLIENT, context.active());
-}
-
 function traceSpan(name: string, attributes: Attributes, kind: SpanKind, parent: Context): TraceSpan {
   const span = tracer.startSpan(name, { attributes, kind }, parent);
   const active = trace.setSpan(parent, span);
@@ -46,7 +39,6 @@ function traceSpan(name: string, attributes: Attributes, kind: SpanKind, parent:
   return {
     run: (fn) => context.with(active, fn),
     annotate: (more) => void span.setAttributes(more),
-    inject: (headers) => propagation.inject(active, headers),
     end(more, error) {
       if (isEnded) return;
       isEnded = true;
