@@ -51,7 +51,7 @@ const meanOf = (runs, pick) => round(mean(runs.map(pick).filter(Number.isFinite)
  * unscraped, one tracing at 10 % into the sink and scraped every second; measured in the
  * plan's order (off, on, on, off spreads slow drift over both conditions).
  */
-async function telemetrySetup(name, fakePacing, { order, ...level }, staggerMs, sink) {
+async function telemetrySetup(name, fakePacing, { order, warmupRuns = 0, ...level }, staggerMs, sink) {
   const services = [];
   const dataDirs = [freshDataDir(), freshDataDir()];
   try {
@@ -69,6 +69,18 @@ async function telemetrySetup(name, fakePacing, { order, ...level }, staggerMs, 
     const on = await startParley({ fakeOrigin: fake.origin, dataDir: dataDirs[1], env: otel });
     services.push(on.service);
     const instances = { off: { parley: off, target: await prepareParley(off) }, on: { parley: on, target: await prepareParley(on) } };
+    // The first runs of a fresh set of processes (the fake model's included) are 15-25 % slower
+    // than later ones whatever they measure; unmeasured runs of both instances go first, so the
+    // series compares warm processes, not whichever condition came early.
+    for (let i = 0; i < warmupRuns; i++) {
+      for (const condition of ['off', 'on']) {
+        const { parley, target } = instances[condition];
+        const stopScraper = condition === 'on' ? startScraper(parley.origin) : null;
+        const run = await measure({ ...target, name: `${name} ${condition} warm-up` }, { ...level, staggerMs });
+        stopScraper?.();
+        progress(`${name} ${condition.padEnd(3)} x${level.concurrency} (warm-up, not counted): ${run.tokensPerSec} tok/s`);
+      }
+    }
     const runs = [];
     for (const condition of order) {
       const { parley, target } = instances[condition];
@@ -94,13 +106,16 @@ async function telemetrySetup(name, fakePacing, { order, ...level }, staggerMs, 
     };
     const [offSummary, onSummary] = [summarize('off'), summarize('on')];
     // Every request to the traced instance could start a trace: sign-up, the check completion, warm-ups and measured ones.
-    const onRequests = 2 + runs.filter((r) => r.condition === 'on').reduce((sum, r) => sum + r.requests + level.concurrency * level.warmupPerStream, 0);
+    const perWarmupRun = level.concurrency * (level.perStream + level.warmupPerStream);
+    const onRequests =
+      2 + warmupRuns * perWarmupRun + runs.filter((r) => r.condition === 'on').reduce((sum, r) => sum + r.requests + level.concurrency * level.warmupPerStream, 0);
     return {
       name,
       fake: fakePacing,
       level,
       staggerMs,
       order,
+      warmupRuns,
       runs,
       off: offSummary,
       on: onSummary,

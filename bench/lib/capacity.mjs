@@ -25,8 +25,8 @@ export const CAPACITY_PLANS = {
     // Alternating orders spread slow drift over both conditions; unpaced (CPU-bound, so the
     // noisier on a shared machine) gets twice the runs.
     telemetry: {
-      paced: { concurrency: 64, perStream: 6, warmupPerStream: 1, order: ['off', 'on', 'on', 'off'] },
-      unpaced: { concurrency: 16, perStream: 100, warmupPerStream: 5, order: ['off', 'on', 'on', 'off', 'off', 'on', 'on', 'off'] },
+      paced: { concurrency: 64, perStream: 6, warmupPerStream: 1, warmupRuns: 1, order: ['off', 'on', 'on', 'off'] },
+      unpaced: { concurrency: 16, perStream: 100, warmupPerStream: 5, warmupRuns: 1, order: ['off', 'on', 'on', 'off', 'off', 'on', 'on', 'off'] },
     },
   },
   quick: {
