@@ -69,28 +69,23 @@ async function telemetrySetup(name, fakePacing, { order, warmupRuns = 0, ...leve
     const on = await startParley({ fakeOrigin: fake.origin, dataDir: dataDirs[1], env: otel });
     services.push(on.service);
     const instances = { off: { parley: off, target: await prepareParley(off) }, on: { parley: on, target: await prepareParley(on) } };
-    // The first runs of a fresh set of processes (the fake model's included) are 15-25 % slower
-    // than later ones whatever they measure; unmeasured runs of both instances go first, so the
-    // series compares warm processes, not whichever condition came early.
-    for (let i = 0; i < warmupRuns; i++) {
-      for (const condition of ['off', 'on']) {
-        const { parley, target } = instances[condition];
-        const stopScraper = condition === 'on' ? startScraper(parley.origin) : null;
-        const run = await measure({ ...target, name: `${name} ${condition} warm-up` }, { ...level, staggerMs });
-        stopScraper?.();
-        progress(`${name} ${condition.padEnd(3)} x${level.concurrency} (warm-up, not counted): ${run.tokensPerSec} tok/s`);
-      }
-    }
-    const runs = [];
-    for (const condition of order) {
+    /** One measurement of `condition`, the traced instance scraped meanwhile as Prometheus would. */
+    const runOnce = async (condition, label) => {
       const { parley, target } = instances[condition];
       const stopScraper = condition === 'on' ? startScraper(parley.origin) : null;
       // The fake model is watched too, so its CPU is not taken for other work on the machine.
       const watch = { parley: parley.service.pid, fake: fake.service.pid };
       const run = await measure({ ...target, name: `${name} ${condition}` }, { ...level, staggerMs, watch });
-      runs.push({ condition, ...run, scraped: stopScraper?.() ?? null });
-      progress(`${name} ${condition.padEnd(3)} x${level.concurrency}: ${run.tokensPerSec} tok/s, TTFT p50 ${run.ttftMs.p50} p99 ${run.ttftMs.p99} ms, Parley CPU ${run.cpuPercentOfCore.parley} %, errors ${run.errors}`);
-    }
+      const scraped = stopScraper?.() ?? null;
+      progress(`${name} ${condition.padEnd(3)} x${level.concurrency}${label}: ${run.tokensPerSec} tok/s, TTFT p50 ${run.ttftMs.p50} p99 ${run.ttftMs.p99} ms, Parley CPU ${run.cpuPercentOfCore.parley} %, errors ${run.errors}`);
+      return { condition, ...run, scraped };
+    };
+    // The first runs of a fresh set of processes (the fake model's included) are 15-25 % slower
+    // than later ones whatever they measure; unmeasured runs of both instances go first, so the
+    // series compares warm processes, not whichever condition came early.
+    for (let i = 0; i < warmupRuns; i++) for (const condition of ['off', 'on']) await runOnce(condition, ' (warm-up, not counted)');
+    const runs = [];
+    for (const condition of order) runs.push(await runOnce(condition, ''));
     // SIGTERM makes Parley flush its queued spans before it exits; count them after that.
     await stopService(on.service);
     const sinkAfter = sink.counts();
