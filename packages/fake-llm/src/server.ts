@@ -1,5 +1,6 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createHttp1Server, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createH2cServer } from 'node:http2';
+import { createServer as createTcpServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { createRequestListener, type ServerState } from './router.js';
 import { DEFAULT_OPTIONS, type FakeLlm, type FakeLlmOptions, type FakeLlmOptionsPatch } from './types.js';
 
@@ -24,16 +25,58 @@ function listen(server: Server, port: number, host: string): Promise<void> {
   });
 }
 
+/** The 24 bytes every HTTP/2 client sends first; an HTTP/1 request can never start with 'PRI '. */
+const H2_PREFACE_START = Buffer.from('PRI * HTTP/2.0');
+
+interface DualProtocolServer extends Server {
+  destroyAllSockets(): void;
+}
+
+/**
+ * One port for HTTP/1.1 and cleartext HTTP/2 with prior knowledge (h2c), as model servers
+ * behind an h2c-speaking proxy offer: the first bytes of each connection pick the protocol.
+ */
+function createDualProtocolServer(listener: (req: IncomingMessage, res: ServerResponse) => void): DualProtocolServer {
+  const http1 = createHttp1Server({ keepAlive: true, noDelay: true }, listener);
+  // Benchmarks reuse connections; outlive typical client pools' idle timeouts.
+  http1.keepAliveTimeout = 30_000;
+  // Node's compatibility request and response carry the same methods the routes use.
+  const h2c = createH2cServer({ settings: { maxConcurrentStreams: 1000 } }, listener as never);
+  const sockets = new Set<Socket>();
+  const front = createTcpServer({ noDelay: true }, (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    let head = Buffer.alloc(0);
+    const sniff = (chunk: Buffer): void => {
+      head = Buffer.concat([head, chunk]);
+      const seen = Math.min(head.length, H2_PREFACE_START.length);
+      const isH2 = head.subarray(0, seen).equals(H2_PREFACE_START.subarray(0, seen));
+      // A short first read that could still be either protocol: wait for more.
+      if (isH2 && seen < H2_PREFACE_START.length) return;
+      socket.off('data', sniff);
+      socket.pause();
+      socket.unshift(head);
+      // HTTP/2 reads the buffered bytes itself on the next tick; resuming would drop them.
+      if (isH2) h2c.emit('connection', socket);
+      else {
+        http1.emit('connection', socket);
+        socket.resume();
+      }
+    };
+    socket.on('data', sniff);
+  }) as DualProtocolServer;
+  front.destroyAllSockets = () => {
+    for (const socket of sockets) socket.destroy();
+  };
+  return front;
+}
+
 /** Starts a fake model server speaking the OpenAI and Ollama wire formats. */
 export async function startFakeLlm(overrides: Partial<FakeLlmOptions> = {}): Promise<FakeLlm> {
   const options: FakeLlmOptions = { ...DEFAULT_OPTIONS, ...overrides };
   checkOptions(options);
   const state: ServerState = { options, requests: [] };
-  const server = createServer({ keepAlive: true, noDelay: true }, createRequestListener(state));
-  // Benchmarks reuse connections; outlive typical client pools' idle timeouts.
-  server.keepAliveTimeout = 30_000;
-  // Once per socket rather than per response: tokens must leave immediately, not wait for Nagle.
-  server.on('connection', (socket) => socket.setNoDelay(true));
+  const server = createDualProtocolServer(createRequestListener(state));
   await listen(server, options.port, options.host);
 
   const { port } = server.address() as AddressInfo;
@@ -55,7 +98,7 @@ export async function startFakeLlm(overrides: Partial<FakeLlmOptions> = {}): Pro
       closing ??= new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
         // Stalled streams and idle keep-alive sockets would otherwise hold close() open forever.
-        server.closeAllConnections();
+        server.destroyAllSockets();
       });
       return closing;
     },
