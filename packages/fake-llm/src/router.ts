@@ -69,7 +69,7 @@ async function dispatch(state: ServerState, req: IncomingMessage, res: ServerRes
     return;
   }
   const body = parseJsonBody(raw);
-  record(state.requests, { method, path, headers: req.headers, body });
+  record(state.requests, { method, path, httpVersion: req.httpVersion, remotePort: req.socket.remotePort, headers: req.headers, body });
 
   if (route === undefined) {
     return sendError(res, dialect, 404, `no route for ${method} ${path}`, { type: 'invalid_request_error' });

@@ -36,6 +36,10 @@ export interface RecordedRequest {
   method: string;
   /** Path without the query string. */
   path: string;
+  /** '1.1', or '2.0' for HTTP/2. */
+  httpVersion: string;
+  /** The client's port: requests that share a connection share it. */
+  remotePort: number | undefined;
   headers: IncomingHttpHeaders;
   /** Parsed JSON body; undefined when there was none or it was not valid JSON. */
   body: unknown;

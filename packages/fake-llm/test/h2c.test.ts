@@ -52,7 +52,10 @@ describe('HTTP/2 with prior knowledge (h2c)', () => {
       expect(answer.text.trimEnd().endsWith('data: [DONE]')).toBe(true);
     }
     expect(overHttp1.length).toBeGreaterThan(0);
-    expect(ctx.fake.requests.at(-1)).toMatchObject({ method: 'POST', path: '/v1/chat/completions', body: chat });
+    const recorded = ctx.fake.requests.slice(-4);
+    expect(recorded.map((r) => r.httpVersion)).toEqual(['1.1', '2.0', '2.0', '2.0']);
+    expect(new Set(recorded.slice(1).map((r) => r.remotePort)).size).toBe(1);
+    expect(recorded.at(-1)).toMatchObject({ method: 'POST', path: '/v1/chat/completions', body: chat });
   });
 
   it('answers Ollama routes and errors in their own shapes', async () => {

@@ -11,7 +11,7 @@ export const setUserRole = (userId: string, role: Role) => api<User>('/api/v1/us
 export const deleteUser = (userId: string) => api<boolean>(`/api/v1/users/${q(userId)}`, { method: 'DELETE' });
 
 /** Fields an admin edits on a connection; an omitted api_key keeps the stored one. */
-export type ConnectionInput = Pick<Connection, 'type' | 'name' | 'base_url' | 'enabled'> & { api_key?: string };
+export type ConnectionInput = Pick<Connection, 'type' | 'name' | 'base_url' | 'enabled' | 'http2'> & { api_key?: string };
 
 export const listConnections = () => api<Connection[]>('/api/v1/connections/');
 

@@ -104,6 +104,8 @@ export interface Connection {
   api_key: string;
   has_api_key?: boolean;
   enabled: boolean;
+  /** HTTP/2 to the upstream: offered through ALPN on https://, prior knowledge (h2c) on http://. */
+  http2: boolean;
 }
 
 /** A model preset (admin). */

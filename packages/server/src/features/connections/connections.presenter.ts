@@ -29,6 +29,7 @@ export function toConnectionResponse(row: ConnectionRow) {
     prefix_id: row.prefix_id,
     model_ids: parseModelIds(row.model_ids),
     enabled: row.is_enabled === 1,
+    http2: row.use_http2 === 1,
     position: row.position,
     created_at: Math.floor(row.created_at / 1000),
     updated_at: Math.floor(row.updated_at / 1000),

@@ -22,6 +22,7 @@ export const createConnectionBody = z.object({
   prefix_id: prefixSchema.optional(),
   model_ids: modelIdsSchema.optional(),
   enabled: z.boolean().optional(),
+  http2: z.boolean().optional(),
 });
 export type CreateConnectionInput = z.infer<typeof createConnectionBody>;
 
@@ -30,7 +31,7 @@ export const updateConnectionBody = createConnectionBody.partial();
 export type UpdateConnectionInput = z.infer<typeof updateConnectionBody>;
 
 /** Body of POST /api/v1/connections/test: an unsaved connection to try. */
-export const testConnectionBody = createConnectionBody.pick({ type: true, base_url: true, api_key: true });
+export const testConnectionBody = createConnectionBody.pick({ type: true, base_url: true, api_key: true, http2: true });
 export type TestConnectionInput = z.infer<typeof testConnectionBody>;
 
 export const connectionIdParams = z.object({ id: z.string().min(1).max(64) });

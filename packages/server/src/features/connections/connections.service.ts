@@ -29,7 +29,16 @@ function withoutUserInfo(url: string): string {
 function auditedFields(row: ConnectionRow) {
   const { type, name, prefix_id } = row;
   const model_ids = parseModelIds(row.model_ids);
-  return { type, name, base_url: withoutUserInfo(row.base_url), prefix_id, model_ids, enabled: row.is_enabled === 1, api_key: row.api_key ? 'set' : 'none' };
+  return {
+    type,
+    name,
+    base_url: withoutUserInfo(row.base_url),
+    prefix_id,
+    model_ids,
+    enabled: row.is_enabled === 1,
+    http2: row.use_http2 === 1,
+    api_key: row.api_key ? 'set' : 'none',
+  };
 }
 
 /** Upstream connections: stored configuration, seeding from the environment, and reading their model lists. */
@@ -94,6 +103,7 @@ export function createConnectionsService(platform: Platform, audit: AuditService
             prefix_id: '',
             model_ids: '[]',
             is_enabled: 1,
+            use_http2: 0,
             position,
             created_at: now,
             updated_at: now,
@@ -141,6 +151,7 @@ export function createConnectionsService(platform: Platform, audit: AuditService
         prefix_id: input.prefix_id ?? '',
         model_ids: JSON.stringify(input.model_ids ?? []),
         is_enabled: input.enabled === false ? 0 : 1,
+        use_http2: input.http2 ? 1 : 0,
         position: await repo.nextPosition(db.kysely),
         created_at: now,
         updated_at: now,
@@ -163,6 +174,7 @@ export function createConnectionsService(platform: Platform, audit: AuditService
         ...(patch.prefix_id !== undefined && { prefix_id: patch.prefix_id }),
         ...(patch.model_ids !== undefined && { model_ids: JSON.stringify(patch.model_ids) }),
         ...(patch.enabled !== undefined && { is_enabled: patch.enabled ? 1 : 0 }),
+        ...(patch.http2 !== undefined && { use_http2: patch.http2 ? 1 : 0 }),
         updated_at: clock.now(),
       });
       if (!isUpdated) throw httpErrors.notFound('Connection');
@@ -199,7 +211,7 @@ export function createConnectionsService(platform: Platform, audit: AuditService
 
     /** Tries an unsaved connection's model list. */
     testUnsaved(input: TestConnectionInput): Promise<ConnectionTestResult> {
-      return tryModelList({ type: input.type, base_url: normaliseBaseUrl(input.base_url), api_key: input.api_key ?? '' });
+      return tryModelList({ type: input.type, base_url: normaliseBaseUrl(input.base_url), api_key: input.api_key ?? '', use_http2: input.http2 ? 1 : 0 });
     },
 
     /** A connection's upstream model list, bounded by AIOHTTP_CLIENT_TIMEOUT_MODEL_LIST; throws UpstreamListError. */

@@ -1,4 +1,5 @@
-import { request } from 'undici';
+import { request, type Agent } from 'undici';
+import { createUpstreamAgent } from '../../platform/llm/upstream-agents.js';
 import { z } from 'zod';
 import type { ConnectionType } from '../../platform/db/schema.js';
 
@@ -15,7 +16,11 @@ export interface UpstreamTarget {
   type: ConnectionType;
   base_url: string;
   api_key: string;
+  use_http2: number;
 }
+
+// HTTP/1.1 lists go through undici's global pool; HTTP/2 ones share this one, made on first use.
+let http2Agent: Agent | undefined;
 
 /** A model list that could not be read, with a message fit to show an admin. */
 export class UpstreamListError extends Error {
@@ -45,7 +50,8 @@ export async function fetchUpstreamModels(target: UpstreamTarget, timeoutMs: num
   let status: number;
   let text: string;
   try {
-    const response = await request(url, { method: 'GET', headers, signal });
+    const dispatcher = target.use_http2 === 1 ? (http2Agent ??= createUpstreamAgent(true)) : undefined;
+    const response = await request(url, { method: 'GET', headers, signal, dispatcher });
     status = response.statusCode;
     text = await response.body.text();
   } catch (error) {
@@ -83,6 +89,7 @@ function describeFailure(error: unknown, url: string, isTimedOut: boolean, timeo
   if (code === 'ECONNREFUSED') return `${url}: connection refused`;
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `${url}: host not found`;
   if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return `${url}: connection closed by the server`;
+  if (code?.startsWith('ERR_HTTP2')) return `${url}: HTTP/2 failed (${code}); turn HTTP/2 off unless the server speaks it`;
   const message = error instanceof Error ? error.message : String(error);
   return `${url}: ${code ? `${code} ` : ''}${message}`.trim();
 }

@@ -28,7 +28,7 @@ export interface ModelInfo {
 export interface ResolvedModel {
   id: string;
   upstreamModelId: string;
-  connection: { id: string; type: ConnectionType; baseUrl: string; apiKey: string };
+  connection: { id: string; type: ConnectionType; baseUrl: string; apiKey: string; http2: boolean };
   /** Present when the id names a preset: applied before the request goes upstream. */
   preset?: { systemPrompt: string; params: Record<string, unknown> };
 }
@@ -109,7 +109,7 @@ export function createModelsService(platform: Platform, connections: Connections
     return {
       id,
       upstreamModelId: entry.upstream_id,
-      connection: { id: connection.id, type: connection.type, baseUrl: connection.base_url, apiKey: connection.api_key },
+      connection: { id: connection.id, type: connection.type, baseUrl: connection.base_url, apiKey: connection.api_key, http2: connection.use_http2 === 1 },
       ...(entry.preset && { preset: entry.preset }),
     };
   }

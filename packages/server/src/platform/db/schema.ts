@@ -54,6 +54,8 @@ export interface ConnectionsTable {
   prefix_id: string;
   model_ids: string;
   is_enabled: number;
+  /** 1: HTTP/2 to the upstream (ALPN over TLS, prior knowledge in cleartext). */
+  use_http2: number;
   position: number;
   created_at: number;
   updated_at: number;

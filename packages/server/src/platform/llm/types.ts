@@ -54,6 +54,8 @@ export interface UpstreamTarget {
   type: 'openai' | 'ollama';
   baseUrl: string;
   apiKey: string;
+  /** Talk HTTP/2 to this upstream (see createUpstreamAgent). */
+  http2?: boolean;
 }
 
 /** Why an upstream call failed; completions turn these into 429/502/504. */

@@ -1,8 +1,9 @@
-import { Agent, type Dispatcher } from 'undici';
+import type { Agent } from 'undici';
 import { NdjsonDecoder, SseDecoder } from './line-decoders.js';
 import { ollamaRequestBody, parseOllamaLine } from './ollama-wire.js';
 import { openAiRequestBody, parseOpenAiEvent } from './openai-wire.js';
 import type { ChatRequest, UpstreamTarget } from './types.js';
+import { createUpstreamAgent } from './upstream-agents.js';
 import { toUpstreamError, UpstreamStreamHandler, type UpstreamStream } from './upstream-stream.js';
 
 /** Timeouts for one upstream call, in milliseconds. */
@@ -15,12 +16,10 @@ export interface UpstreamTimeouts {
 
 /** Talks to model servers over pooled keep-alive connections. */
 export class UpstreamClient {
-  private readonly agent: Dispatcher;
-
-  constructor() {
-    // Keep-alive pooling: a relayed request must not pay for a new TCP handshake.
-    this.agent = new Agent({ keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000, connections: null, pipelining: 1 });
-  }
+  // Keep-alive pooling: a relayed request must not pay for a new TCP handshake.
+  private readonly http1 = createUpstreamAgent(false);
+  // Made on first use: most deployments have no HTTP/2 connection.
+  private http2: Agent | undefined;
 
   /** Opens a streamed chat completion; throws UpstreamError unless the upstream answered 2xx. */
   streamChat(target: UpstreamTarget, chat: ChatRequest, timeouts: UpstreamTimeouts, signal?: AbortSignal): Promise<UpstreamStream> {
@@ -32,11 +31,15 @@ export class UpstreamClient {
       : new UpstreamStreamHandler(new SseDecoder(), parseOpenAiEvent, signal);
     try {
       const url = new URL(isOllama ? `${target.baseUrl}/api/chat` : `${target.baseUrl}/chat/completions`);
-      this.agent.dispatch(
+      const agent = target.http2 ? (this.http2 ??= createUpstreamAgent(true)) : this.http1;
+      agent.dispatch(
         {
           origin: url.origin,
           path: url.pathname + url.search,
           method: 'POST',
+          // undici keeps a request it may not retry alone on its connection, which over HTTP/2 would
+          // give every stream a connection of its own. It never resends a request it already sent.
+          idempotent: true,
           headers,
           body: isOllama ? ollamaRequestBody(chat) : openAiRequestBody(chat),
           headersTimeout: timeouts.headersMs,
@@ -70,6 +73,6 @@ export class UpstreamClient {
 
   /** Lets go of pooled connections. */
   async close(): Promise<void> {
-    await this.agent.close();
+    await Promise.all([this.http1.close(), this.http2?.close()]);
   }
 }

@@ -154,6 +154,7 @@ export function toUpstreamError(error: unknown): UpstreamError {
   }
   if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET') return new UpstreamError('network', 'upstream closed the connection unexpectedly');
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new UpstreamError('network', 'upstream host not found');
+  if (code?.startsWith('ERR_HTTP2')) return new UpstreamError('network', `HTTP/2 to the upstream failed (${code}); does it speak HTTP/2?`);
   return new UpstreamError('network', `upstream request failed: ${error instanceof Error ? error.message : String(error)}`);
 }
 

@@ -1,4 +1,4 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useId, useState, type FormEvent } from 'react';
 import { createConnection, deleteConnection, listConnections, testConnection, updateConnection, type ConnectionInput } from '../../api/admin';
 import { messageOf } from '../../api/http';
 import type { Connection } from '../../api/types';
@@ -6,11 +6,12 @@ import { ConfirmDialog, Dialog } from '../../components/Dialog';
 import { IconButton } from '../../components/IconButton';
 import { useModels } from '../../state/models';
 
-const blank: ConnectionInput = { type: 'openai', name: '', base_url: '', api_key: '', enabled: true };
+const blank: ConnectionInput = { type: 'openai', name: '', base_url: '', api_key: '', enabled: true, http2: false };
 
 function ConnectionForm({ initial, onSave, onCancel }: { initial: Connection | null; onSave: (input: ConnectionInput) => Promise<void>; onCancel: () => void }) {
   const [form, setForm] = useState<ConnectionInput>(initial ? { ...initial, api_key: '' } : blank);
   const [error, setError] = useState<string | null>(null);
+  const http2HintId = useId();
   async function submit(event: FormEvent) {
     event.preventDefault();
     try {
@@ -47,6 +48,15 @@ function ConnectionForm({ initial, onSave, onCancel }: { initial: Connection | n
           <input type="checkbox" checked={form.enabled} onChange={(e) => setForm({ ...form, enabled: e.target.checked })} />
           <span>Enabled</span>
         </label>
+        <div className="field">
+          <label className="switch">
+            <input type="checkbox" checked={form.http2} aria-describedby={http2HintId} onChange={(e) => setForm({ ...form, http2: e.target.checked })} />
+            <span>HTTP/2</span>
+          </label>
+          <small id={http2HintId} className="muted">
+            https: offered through ALPN, falls back to HTTP/1.1. http: the server must speak h2c (prior knowledge); Ollama and vLLM do not.
+          </small>
+        </div>
         {error && <p className="form-error" role="alert">{error}</p>}
         <div className="dialog__actions">
           <button type="button" className="button" onClick={onCancel}>Cancel</button>
@@ -106,6 +116,7 @@ export function ConnectionsAdmin() {
           <li key={connection.id} className="card">
             <div className="card__main">
               <strong>{connection.name}</strong> <span className="badge">{connection.type}</span>
+              {connection.http2 && <> <span className="badge">HTTP/2</span></>}
               <div className="muted card__url">{connection.base_url}</div>
               {results[connection.id] && <div role="status" className="card__status">{results[connection.id]}</div>}
             </div>
