@@ -143,7 +143,7 @@ describe('models: the merged list', () => {
     expect(resolved).toEqual({
       id: 'oa.fake-model',
       upstreamModelId: 'fake-model',
-      connection: { id: openaiId, type: 'openai', baseUrl: `${fake.url}/v1`, apiKey: '' },
+      connection: { id: openaiId, type: 'openai', baseUrl: `${fake.url}/v1`, apiKey: '', http2: false },
     });
     await app.request('POST', `/api/v1/connections/${openaiId}/update`, { token: admin.token, body: { prefix_id: '', model_ids: [] } });
     expect(await listIds()).toHaveLength(MODEL_IDS.length * 2);
@@ -175,7 +175,7 @@ describe('models: the merged list', () => {
     expect(resolved).toEqual({
       id: 'fake-model-2@OpenAI 1',
       upstreamModelId: 'fake-model-2',
-      connection: { id: openaiId, type: 'openai', baseUrl: `${fake.url}/v1`, apiKey: key },
+      connection: { id: openaiId, type: 'openai', baseUrl: `${fake.url}/v1`, apiKey: key, http2: false },
     });
     const cached = await app.parley.platform.shared.getCached('models:list');
     expect(cached).toBeDefined();
@@ -329,7 +329,7 @@ describe('models: presets', () => {
     expect(await modelsServiceOf(app).resolve('team/helper')).toEqual({
       id: 'team/helper',
       upstreamModelId: 'fake-model',
-      connection: { id: ollamaId, type: 'ollama', baseUrl: fake.url, apiKey: '' },
+      connection: { id: ollamaId, type: 'ollama', baseUrl: fake.url, apiKey: '', http2: false },
       preset: { systemPrompt: 'Be brief.', params: { temperature: 0.2, max_tokens: 50, stop: ['END'] } },
     });
   });
