@@ -11,7 +11,7 @@ import { apiReads } from './capacity-reads.mjs';
 import { telemetryCost } from './capacity-telemetry.mjs';
 import { freePort, spawnNode, stopService } from './procs.mjs';
 import { cpuSeconds, memoryMiB } from './procfs.mjs';
-import { CHAT_BODY, freshDataDir, parleyTarget, signUpAdmin, startFake, startParley } from './services.mjs';
+import { CHAT_BODY, freshDataDir, parleyTarget, signUpAdmin, startFake, startParley, useHttp2Upstreams } from './services.mjs';
 import { median, round } from './stats.mjs';
 
 /** A slow model whose answers outlast the whole stream measurement (5 minutes each). */
@@ -20,7 +20,8 @@ export const SLOW_FAKE = { ttftMs: 100, tokenMs: 1000, tokens: 300 };
 /** Counts and durations of the full run (about 3 to 4 minutes) and of the --quick smoke run. */
 export const CAPACITY_PLANS = {
   full: {
-    streams: { levels: [1000, 2500, 5000, 10_000], inFlight: 200, settleMs: 2000, windowMs: 3000, probes: 3 },
+    // Once with HTTP/1.1 to the model (a socket each way per stream), once with HTTP/2 (streams share upstream sockets).
+    streams: { upstreams: ['http1', 'http2'], levels: [1000, 2500, 5000, 10_000], inFlight: 200, settleMs: 2000, windowMs: 3000, probes: 3 },
     reads: { concurrency: [16, 64], chats: 50, warmupMs: 1000, durationMs: 5000 },
     // Alternating orders spread slow drift over both conditions; unpaced (CPU-bound, so the
     // noisier on a shared machine) gets twice the runs.
@@ -30,7 +31,7 @@ export const CAPACITY_PLANS = {
     },
   },
   quick: {
-    streams: { levels: [100, 300], inFlight: 100, settleMs: 1000, windowMs: 3000, probes: 1 },
+    streams: { upstreams: ['http1', 'http2'], levels: [100, 300], inFlight: 100, settleMs: 1000, windowMs: 3000, probes: 1 },
     reads: { concurrency: [16], chats: 10, warmupMs: 300, durationMs: 1000 },
     telemetry: {
       paced: { concurrency: 64, perStream: 1, warmupPerStream: 1, order: ['off', 'on'] },
@@ -47,9 +48,13 @@ const CONTENT = /"content":\s*"(?!")/;
 /** One line of progress on stderr, so stdout stays the report. */
 const progress = (line) => console.error(`  ${line}`);
 
+/** Parley's sockets per held stream: the client's, plus the upstream's unless HTTP/2 shares it (100 streams a socket). */
+const FDS_PER_STREAM = { http1: 2, http2: 1.01 };
+const UPSTREAM_LABEL = { http1: 'HTTP/1.1', http2: 'HTTP/2 (h2c)' };
+
 /**
  * Raises this process's open-file limit (children inherit it) so 10,000 streams fit: each
- * costs Parley two sockets (client and upstream). Raising the hard limit takes
+ * costs Parley up to two sockets (client and upstream). Raising the hard limit takes
  * CAP_SYS_RESOURCE; without it Node has already lifted the soft limit to the hard one.
  * Returns the limit in force afterwards.
  */
@@ -234,7 +239,7 @@ async function measureLevel({ worker, parley, fake, target, inspectPort, idle, p
  * settle pause: Parley's RSS against its idle RSS, heap, CPU while relaying, how many streams
  * got a token within the last `windowMs`, and the TTFT of one more request.
  */
-async function heldStreams(plan, fdLimit) {
+async function heldStreams(plan, fdLimit, upstream) {
   const services = [];
   const dataDirs = [freshDataDir()];
   try {
@@ -244,7 +249,9 @@ async function heldStreams(plan, fdLimit) {
     const inspectPort = await freePort();
     const parley = await startParley({ fakeOrigin: fake.origin, dataDir: dataDirs[0], env: { NODE_OPTIONS: `--inspect=127.0.0.1:${inspectPort}` } });
     services.push(parley.service);
-    const target = parleyTarget(parley.origin, await signUpAdmin(parley.origin));
+    const token = await signUpAdmin(parley.origin);
+    if (upstream === 'http2') await useHttp2Upstreams(parley.origin, token);
+    const target = parleyTarget(parley.origin, token);
     // The first completion gathers the model list from the upstream; later ones find it cached.
     for (let attempt = 0; ; attempt++) {
       try {
@@ -258,7 +265,7 @@ async function heldStreams(plan, fdLimit) {
     await sleep(plan.settleMs);
     const idle = { openFiles: openFiles(parley.service.pid), ...(await memoryOf(parley, inspectPort)) };
     const mib = (value) => value.toFixed(1);
-    progress(`idle Parley: RSS ${mib(idle.rssMiB)} MiB, heap ${mib(idle.heapUsedMiB)} MiB (after GC ${mib(idle.afterGc.rssMiB)}, ${mib(idle.afterGc.heapUsedMiB)}), fd limit ${fdLimit}`);
+    progress(`${UPSTREAM_LABEL[upstream]} to the model; idle Parley: RSS ${mib(idle.rssMiB)} MiB, heap ${mib(idle.heapUsedMiB)} MiB (after GC ${mib(idle.afterGc.rssMiB)}, ${mib(idle.afterGc.heapUsedMiB)}), fd limit ${fdLimit}`);
 
     const worker = startWorker('capacity worker (streams)');
     services.push(worker);
@@ -275,14 +282,14 @@ async function heldStreams(plan, fdLimit) {
         firstTokenTimeoutMs: 60_000,
       },
     });
-    // Parley needs a socket to the client and one to the model per stream, plus the files it
-    // already has open and a margin for probes and scrapes: levels above that are lowered to fit.
-    const fits = Math.floor((fdLimit - idle.openFiles - FD_MARGIN) / 200) * 100;
+    // Parley needs the sockets of every stream, plus the files it already has open and a margin
+    // for probes and scrapes: levels above that are lowered to fit.
+    const perStream = FDS_PER_STREAM[upstream];
+    const fits = Math.floor((fdLimit - idle.openFiles - FD_MARGIN) / (perStream * 100)) * 100;
     const wanted = Math.max(...plan.levels);
+    const needed = Math.ceil(perStream * wanted) + idle.openFiles;
     const fdCapped =
-      wanted > fits
-        ? { wanted, largestThatFits: fits, reason: `${wanted} streams need about ${2 * wanted + idle.openFiles} open files in Parley; the open-file limit here is ${fdLimit}` }
-        : null;
+      wanted > fits ? { wanted, largestThatFits: fits, reason: `${wanted} streams need about ${needed} open files in Parley; the open-file limit here is ${fdLimit}` } : null;
     if (fdCapped) progress(`fd limit: ${fdCapped.reason}; measuring ${fits} instead`);
     const levels = [];
     let stoppedBecause = null;
@@ -320,6 +327,7 @@ async function heldStreams(plan, fdLimit) {
     }
     const held = levels.filter((l) => l.isHeld).at(-1)?.streams ?? 0;
     return {
+      upstream: UPSTREAM_LABEL[upstream],
       fake: SLOW_FAKE,
       fdLimit,
       fdCapped,
@@ -339,17 +347,17 @@ async function heldStreams(plan, fdLimit) {
 /** The issue's targets, checked against the figures of the parts that ran. */
 function checkTargets({ streams, telemetry }) {
   const targets = [];
-  if (streams) {
-    const top = streams.levels.findLast((l) => l.isHeld) ?? streams.levels.at(-1);
-    const why = streams.fdCapped
-      ? ` (${streams.fdCapped.wanted} not attempted: ${streams.fdCapped.reason})`
-      : streams.stoppedBecause
-        ? ` (stopped: ${streams.stoppedBecause})`
+  for (const run of streams ?? []) {
+    const top = run.levels.findLast((l) => l.isHeld) ?? run.levels.at(-1);
+    const why = run.fdCapped
+      ? ` (${run.fdCapped.wanted} not attempted: ${run.fdCapped.reason})`
+      : run.stoppedBecause
+        ? ` (stopped: ${run.stoppedBecause})`
         : '';
     targets.push(
-      { label: 'one instance holds 10,000 concurrent slow streams', actual: `${streams.largestHeld} held${why}`, pass: streams.largestHeld >= 10_000 },
+      { label: `one instance holds 10,000 concurrent slow streams (${run.upstream} to the model)`, actual: `${run.largestHeld} held${why}`, pass: run.largestHeld >= 10_000 },
       {
-        label: 'at most 20 KB of RSS per held stream',
+        label: `at most 20 KB of RSS per held stream (${run.upstream} to the model)`,
         actual: top
           ? `${top.kbPerStream} KB at ${top.streams} streams (after a forced GC: ${top.afterGc.rssKbPerStream} KB of RSS, ${top.afterGc.heapKbPerStream} KB of heap)`
           : 'not measured',
@@ -372,7 +380,9 @@ export async function capacityRegime(plan) {
   const result = {};
   if (plan.streams) {
     console.error('capacity: concurrent slow streams');
-    result.streams = await heldStreams(plan.streams, raiseFdLimit());
+    const fdLimit = raiseFdLimit();
+    result.streams = [];
+    for (const upstream of plan.streams.upstreams) result.streams.push(await heldStreams(plan.streams, fdLimit, upstream));
   }
   if (plan.reads) {
     console.error('capacity: authenticated API reads on PostgreSQL');

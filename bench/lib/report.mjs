@@ -183,7 +183,7 @@ function heldStreamsReport(streams) {
   const top = streams.levels.at(-1);
   if (top) notes.push(`> At ${top.streams} streams the load generator used ${fmt(top.clientRssMiB, 0)} MiB and the fake model ${fmt(top.fakeRssMiB, 0)} MiB of RSS.`);
   return [
-    `#### Concurrent slow streams (fake model: ${ttftMs} ms to first token, then one token every ${tokenMs} ms, ${tokens} tokens; one Parley on SQLite)`,
+    `#### Concurrent slow streams, ${streams.upstream} to the model (fake model: ${ttftMs} ms to first token, then one token every ${tokenMs} ms, ${tokens} tokens; one Parley on SQLite)`,
     '',
     `Idle Parley: RSS ${fmt(idle.rssMiB)} MiB, ${fmt(idle.afterGc.rssMiB)} MiB after a forced full GC (heap ${fmt(idle.afterGc.heapUsedMiB)} MiB); ` +
       `open-file limit ${streams.fdLimit}. Per-stream figures are the growth over that collected idle baseline, divided by the streams held. ` +
@@ -266,7 +266,7 @@ function telemetryReport(telemetry) {
 /** Capacity regime: the three parts that ran, then the issue targets. */
 export function capacityReport(capacity) {
   const parts = ['### Capacity of one instance', ''];
-  if (capacity.streams) parts.push(heldStreamsReport(capacity.streams), '');
+  for (const streams of capacity.streams ?? []) parts.push(heldStreamsReport(streams), '');
   if (capacity.reads) parts.push(readsReport(capacity.reads), '');
   if (capacity.telemetry) parts.push(telemetryReport(capacity.telemetry), '');
   parts.push(capacity.targets.map((t) => `- ${t.pass ? 'PASS' : 'MISS'}: ${t.label}: ${t.actual}`).join('\n'));

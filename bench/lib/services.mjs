@@ -89,6 +89,14 @@ export async function signUpAdmin(origin) {
   return token;
 }
 
+/** Switches every connection of a Parley to HTTP/2 towards its upstream (the fake speaks h2c). */
+export async function useHttp2Upstreams(origin, token) {
+  const headers = { authorization: `Bearer ${token}` };
+  const response = await fetch(`${origin}/api/v1/connections/`, { headers, signal: AbortSignal.timeout(10_000) });
+  if (!response.ok) throw new Error(`listing connections answered HTTP ${response.status}`);
+  for (const { id } of await response.json()) await postJson(`${origin}/api/v1/connections/${id}/update`, { http2: true }, headers);
+}
+
 /** Signs up the first account (the admin) and checks a completion streams end to end. */
 export async function prepareParley(parley) {
   const token = await signUpAdmin(parley.origin);
