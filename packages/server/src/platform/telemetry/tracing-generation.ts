@@ -1,4 +1,4 @@
-import { startSpan } from './tracing.js';
+import { isTracingOn, startSpan } from './tracing.js';
 
 /** What a generation span needs to know when it starts (a subset of GenerationInfo). */
 interface GenerationFacts {
@@ -29,12 +29,15 @@ export interface GenerationTrace {
   endWith(done: Promise<GenerationEnd>): void;
 }
 
+const UNTRACED_GENERATION: GenerationTrace = { run: (fn) => fn(), fail: () => undefined, endWith: () => undefined };
+
 /**
  * Starts a `generation` span under the request's, named with OpenTelemetry's
  * GenAI attributes. A saved generation outlives its request, so the span is
  * ended by the generation, not by the response. A no-op when tracing is off.
  */
 export function traceGeneration(info: GenerationFacts): GenerationTrace {
+  if (!isTracingOn()) return UNTRACED_GENERATION;
   const span = startSpan('generation', {
     'gen_ai.operation.name': 'chat',
     'gen_ai.request.model': info.model,

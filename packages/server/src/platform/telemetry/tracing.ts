@@ -19,6 +19,18 @@ export interface TraceSpan {
   end(attributes?: Attributes, error?: unknown): void;
 }
 
+/**
+ * The span of every call while no SDK runs. The API's own no-op spans still build a context
+ * and closures per call, which a generation would keep alive for as long as it streams.
+ */
+const UNTRACED: TraceSpan = { run: (fn) => fn(), annotate: () => undefined, end: () => undefined };
+let isTracing = false;
+
+/** Whether startTracing has started the SDK. */
+export function isTracingOn(): boolean {
+  return isTracing;
+}
+
 /** Starts a span under the active one (a no-op span when tracing is off). */
 export function startSpan(name: string, attributes: Attributes = {}): TraceSpan {
   return traceSpan(name, attributes, SpanKind.INTERNAL, context.active());
@@ -33,6 +45,7 @@ export function startServerSpan(name: string, headers: Record<string, string | s
 }
 
 function traceSpan(name: string, attributes: Attributes, kind: SpanKind, parent: Context): TraceSpan {
+  if (!isTracing) return UNTRACED;
   const span = tracer.startSpan(name, { attributes, kind }, parent);
   const active = trace.setSpan(parent, span);
   let isEnded = false;
@@ -74,10 +87,12 @@ export async function startTracing(config: Config): Promise<void> {
   if (sdk) return;
   sdk = await import('./tracing-sdk.js');
   sdk.start(config);
+  isTracing = true;
 }
 
 /** Flushes the spans still queued and stops exporting; waits a few seconds at most. */
 export async function stopTracing(): Promise<void> {
+  isTracing = false;
   await sdk?.stop();
   sdk = undefined;
 }
