@@ -3,13 +3,13 @@
 // 2. authenticated API reads (list chats) on PostgreSQL: requests/s and latency;
 // 3. telemetry on vs off: what metrics scraping and 10 % trace sampling cost.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { WebSocket } from 'undici';
+import { bareRelayMemory } from './capacity-baseline.mjs';
+import { collectGarbage, openFiles, startWorker, teardown } from './capacity-procs.mjs';
 import { apiReads } from './capacity-reads.mjs';
 import { telemetryCost } from './capacity-telemetry.mjs';
-import { freePort, spawnNode, stopService } from './procs.mjs';
+import { freePort, stopService } from './procs.mjs';
 import { cpuSeconds, memoryMiB } from './procfs.mjs';
 import { CHAT_BODY, freshDataDir, parleyTarget, signUpAdmin, startFake, startParley, useHttp2Upstreams } from './services.mjs';
 import { median, round } from './stats.mjs';
@@ -40,7 +40,6 @@ export const CAPACITY_PLANS = {
   },
 };
 
-const WORKER = path.join(import.meta.dirname, 'capacity-worker.mjs');
 const WANTED_FD_LIMIT = 65_536;
 const FD_MARGIN = 100;
 const CONTENT = /"content":\s*"(?!")/;
@@ -68,36 +67,6 @@ function raiseFdLimit() {
     }
   }
   return limit();
-}
-
-/** How many files (sockets included) a process has open. */
-function openFiles(pid) {
-  return readdirSync(`/proc/${pid}/fd`).length;
-}
-
-/** Starts a capacity worker; `ask` sends it a message and resolves with its reply of `type`. */
-function startWorker(name) {
-  const worker = spawnNode(name, [WORKER], { ipc: true });
-  worker.ask = (message, type, timeoutMs) =>
-    new Promise((resolve, reject) => {
-      const done = (error, reply) => {
-        clearTimeout(timer);
-        worker.child.off('message', onMessage);
-        worker.child.off('exit', onExit);
-        if (error) reject(error);
-        else resolve(reply);
-      };
-      const onMessage = (reply) => {
-        if (reply?.type === type) done(null, reply);
-        else if (reply?.type === 'failed') done(new Error(`${name} failed: ${reply.message}`));
-      };
-      const onExit = (code, signal) => done(new Error(`${name} exited (${signal ?? code}):\n${worker.output()}`));
-      const timer = setTimeout(() => done(new Error(`${name}: no '${type}' within ${timeoutMs} ms`)), timeoutMs);
-      worker.child.on('message', onMessage);
-      worker.child.once('exit', onExit);
-      worker.child.send(message);
-    });
-  return worker;
 }
 
 /** The few /metrics figures the regime reports (GET /metrics needs no token while METRICS_TOKEN is unset). */
@@ -133,31 +102,6 @@ async function probeTtft(target) {
   }
 }
 
-/** Asks V8, in a process started with --inspect, for a full garbage collection; resolves with its duration. */
-async function collectGarbage(inspectPort) {
-  const [{ webSocketDebuggerUrl }] = await (await fetch(`http://127.0.0.1:${inspectPort}/json/list`)).json();
-  const socket = new WebSocket(webSocketDebuggerUrl);
-  try {
-    await new Promise((resolve, reject) => {
-      socket.onopen = resolve;
-      socket.onerror = () => reject(new Error('the inspector refused the connection'));
-    });
-    const started = performance.now();
-    await new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no answer to collectGarbage within 30 s')), 30_000);
-      socket.onmessage = (event) => {
-        if (JSON.parse(event.data).id !== 1) return;
-        clearTimeout(timer);
-        resolve();
-      };
-      socket.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' }));
-    });
-    return performance.now() - started;
-  } finally {
-    socket.close();
-  }
-}
-
 /**
  * Parley's memory as the OS sees it (RSS) and as V8 does (heap used), then both again after
  * a forced full collection: the first includes garbage V8 has not yet bothered to collect,
@@ -170,12 +114,6 @@ async function memoryOf(parley, inspectPort) {
   const gcMs = (await collectGarbage(inspectPort)) + (await collectGarbage(inspectPort));
   const afterGc = { rssMiB: round(memoryMiB(parley.service.pid).rss, 1), heapUsedMiB: (await scrapeMetrics(parley.origin)).heapUsedMiB };
   return { rssMiB, ...metrics, afterGc: { ...afterGc, gcMs: round(gcMs, 0) } };
-}
-
-/** Stops the services (in reverse start order) and removes the data folders, whatever happened. */
-async function teardown(services, dataDirs) {
-  for (const service of services.reverse()) await stopService(service);
-  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
 }
 
 /**
@@ -359,7 +297,8 @@ function checkTargets({ streams, telemetry }) {
       {
         label: `at most 20 KB of RSS per held stream (${run.upstream} to the model)`,
         actual: top
-          ? `${top.kbPerStream} KB at ${top.streams} streams (after a forced GC: ${top.afterGc.rssKbPerStream} KB of RSS, ${top.afterGc.heapKbPerStream} KB of heap)`
+          ? `${top.kbPerStream} KB at ${top.streams} streams (after a forced GC: ${top.afterGc.rssKbPerStream} KB of RSS, ${top.afterGc.heapKbPerStream} KB of heap)` +
+            (run.baseline ? `; a bare Node relay: ${run.baseline.kbPerStream} KB (after GC ${run.baseline.afterGc.rssKbPerStream}, heap ${run.baseline.afterGc.heapKbPerStream})` : '')
           : 'not measured',
         pass: Boolean(top) && top.kbPerStream <= 20,
       },
@@ -382,7 +321,15 @@ export async function capacityRegime(plan) {
     console.error('capacity: concurrent slow streams');
     const fdLimit = raiseFdLimit();
     result.streams = [];
-    for (const upstream of plan.streams.upstreams) result.streams.push(await heldStreams(plan.streams, fdLimit, upstream));
+    for (const upstream of plan.streams.upstreams) {
+      const run = await heldStreams(plan.streams, fdLimit, upstream);
+      if (run.largestHeld > 0) {
+        progress(`baseline: a bare relay holding ${run.largestHeld} streams`);
+        const { inFlight, settleMs } = plan.streams;
+        run.baseline = await bareRelayMemory({ fake: SLOW_FAKE, upstream, streams: run.largestHeld, inFlight, settleMs });
+      }
+      result.streams.push(run);
+    }
   }
   if (plan.reads) {
     console.error('capacity: authenticated API reads on PostgreSQL');

@@ -180,6 +180,13 @@ function heldStreamsReport(streams) {
   if (streams.stoppedBecause) notes.push(`> Stopped: ${streams.stoppedBecause}`);
   const left = streams.afterClientsLeft;
   notes.push(`> After the clients disconnected, \`parley_active_streams\` was ${left.activeStreams} within ${fmt(left.ms / 1000)} s.`);
+  const base = streams.baseline;
+  if (base) {
+    notes.push(
+      `> Baseline, same streams held the same way by a bare relay (node:http in, undici ${streams.upstream} out; no auth, database, log or metrics): ` +
+        `${base.alive} of ${base.streams} alive, ${fmt(base.kbPerStream)} KB of RSS per stream, ${fmt(base.afterGc.rssKbPerStream)} after a forced GC, ${fmt(base.afterGc.heapKbPerStream)} KB of heap.`,
+    );
+  }
   const top = streams.levels.at(-1);
   if (top) notes.push(`> At ${top.streams} streams the load generator used ${fmt(top.clientRssMiB, 0)} MiB and the fake model ${fmt(top.fakeRssMiB, 0)} MiB of RSS.`);
   return [
