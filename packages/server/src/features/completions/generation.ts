@@ -24,6 +24,11 @@ export interface GenerationListener {
   onEnd(outcome: GenerationOutcome, info: GenerationInfo): void;
 }
 
+/** A listener that writes an HTTP response: `ensureHead` sends its head once, with `more` headers. */
+export interface StreamingListener extends GenerationListener {
+  ensureHead(more?: Record<string, string>): void;
+}
+
 /** Where a generation starts: fresh, or continuing one another instance began. */
 export interface GenerationStart {
   startedAt: number;

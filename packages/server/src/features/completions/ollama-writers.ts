@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { GenerationInfo, GenerationListener, GenerationOutcome } from './generation.js';
+import type { GenerationInfo, GenerationOutcome, StreamingListener } from './generation.js';
 
 /** Which Ollama endpoint's shape to write: `message` objects (chat) or `response` text (generate). */
 export type OllamaShape = 'chat' | 'generate';
@@ -28,10 +28,10 @@ export function ollamaFinal(shape: OllamaShape, info: GenerationInfo, outcome: G
 
 /** Streams a generation as Ollama's newline-delimited JSON. */
 export function ollamaNdjsonListener(res: ServerResponse, shape: OllamaShape, headers: Record<string, string>) {
-  const ensureHead = () => {
-    if (!res.headersSent) res.writeHead(200, { 'content-type': 'application/x-ndjson', 'x-accel-buffering': 'no', ...headers });
+  const ensureHead = (more?: Record<string, string>) => {
+    if (!res.headersSent) res.writeHead(200, { 'content-type': 'application/x-ndjson', 'x-accel-buffering': 'no', ...headers, ...more });
   };
-  const listener: GenerationListener & { ensureHead(): void } = {
+  const listener: StreamingListener = {
     ensureHead,
     onEvents(batch, info) {
       ensureHead();

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { UpstreamEvent } from '../../platform/llm/types.js';
-import type { GenerationInfo, GenerationListener, GenerationOutcome } from './generation.js';
+import type { GenerationInfo, GenerationOutcome, StreamingListener } from './generation.js';
 
 /** Response headers of an event stream that no proxy may buffer. */
 export const eventStreamHeaders = {
@@ -49,11 +49,12 @@ export function toSseText(batch: UpstreamEvent[], info: GenerationInfo, includeU
 
 /** Streams a generation to an HTTP response as OpenAI server-sent events, ending with `[DONE]`. */
 export function openAiSseListener(res: ServerResponse, headers: Record<string, string>, includeUsage: boolean, isResumable = false) {
-  const ensureHead = () => {
-    if (!res.headersSent) res.writeHead(200, { ...eventStreamHeaders, ...headers });
+  // Every header goes through writeHead: one set with setHeader first would keep a headers object per stream.
+  const ensureHead = (more?: Record<string, string>) => {
+    if (!res.headersSent) res.writeHead(200, { ...eventStreamHeaders, ...headers, ...more });
   };
   let hasSentError = false;
-  const listener: GenerationListener & { ensureHead(): void } = {
+  const listener: StreamingListener = {
     ensureHead,
     onEvents(batch, info, seq) {
       ensureHead();

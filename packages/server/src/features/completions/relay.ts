@@ -3,7 +3,7 @@ import type { AuthUser } from '../../http/access.js';
 import { httpErrors } from '../../http/errors.js';
 import type { CompletionBody } from './completions.schema.js';
 import type { CompletionsService } from './completions.service.js';
-import type { Generation, GenerationListener, GenerationOutcome } from './generation.js';
+import type { Generation, GenerationListener, GenerationOutcome, StreamingListener } from './generation.js';
 
 const silentListener: GenerationListener = { onEvents: () => undefined, onEnd: () => undefined };
 
@@ -27,13 +27,12 @@ export async function relayStream(
   completions: CompletionsService,
   user: AuthUser,
   body: CompletionBody,
-  listener: GenerationListener & { ensureHead(): void },
+  listener: StreamingListener,
 ): Promise<FastifyReply> {
   const res = reply.raw;
   const generation = await completions.start(user, body, listener, { isRelayed: true });
   reply.hijack();
-  if (!res.headersSent) res.setHeader('x-parley-generation-id', generation.info.id);
-  listener.ensureHead();
+  listener.ensureHead({ 'x-parley-generation-id': generation.info.id });
   whenClientLeaves(res, generation);
   await generation.done;
   return reply;
