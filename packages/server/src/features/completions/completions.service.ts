@@ -85,7 +85,6 @@ export function createCompletionsService(
       const request = upstreamRequest(body, resolved);
       const exchange = await beginExchange(user, body);
       const target: UpstreamTarget = resolved.connection;
-      const abort = new AbortController();
       const info: GenerationInfo = {
         // A saved answer's generation is named after its message, so the sweeper can find its log.
         id: exchange?.assistantMessageId ?? randomUUID(),
@@ -100,7 +99,7 @@ export function createCompletionsService(
       const generationTrace = traceGeneration(info);
       let stream;
       try {
-        stream = await generationTrace.run(() => upstream.streamChat(target, request, timeouts, abort.signal));
+        stream = await generationTrace.run(() => upstream.streamChat(target, request, timeouts));
       } catch (error) {
         const failure = toHttpError(error);
         generationTrace.fail(failure);
@@ -122,7 +121,7 @@ export function createCompletionsService(
         });
       }
       // A relayed answer's text reaches its client piece by piece; only a saved answer needs it whole.
-      const generation = runner.launch(info, request, target, stream, abort, listener, { startedAt, keepsText: !isRelayed || exchange !== undefined });
+      const generation = runner.launch(info, request, target, stream, listener, { startedAt, keepsText: !isRelayed || exchange !== undefined });
       generationTrace.endWith(generation.done);
       return generation;
     },

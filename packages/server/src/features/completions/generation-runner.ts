@@ -109,13 +109,12 @@ export function createGenerationRunner(platform: Platform, deps: RunnerDeps) {
     request: ChatRequest,
     target: UpstreamTarget,
     stream: UpstreamStream,
-    abort: AbortController,
     listener: GenerationListener,
     start: Pick<GenerationStart, 'startedAt' | 'content' | 'lastSeq' | 'keepsText'>,
   ): Generation {
     const isLogged = info.chat !== undefined;
     const releaseLease = isLogged ? generationLog.holdLease(info.id) : () => undefined;
-    const generation = new Generation(info, stream, abort, listener, {
+    const generation = new Generation(info, stream, listener, {
       ...start,
       now: () => clock.now(),
       onBatch: isLogged ? (seq, events) => generationLog.append(info.id, { seq, kind: 'events', events }) : undefined,
@@ -158,11 +157,10 @@ export function createGenerationRunner(platform: Platform, deps: RunnerDeps) {
     const resolved = await deps.models.resolve(record.info.model);
     const request: ChatRequest =
       mode === 'continue' ? { ...record.request, messages: [...record.request.messages, { role: 'assistant', content }] } : record.request;
-    const abort = new AbortController();
     generationLog.append(id, { seq: lastSeq, kind: 'takeover', mode });
     let stream;
     try {
-      stream = await upstream.streamChat(resolved.connection, request, timeouts, abort.signal);
+      stream = await upstream.streamChat(resolved.connection, request, timeouts);
     } catch (error) {
       const outcome: GenerationOutcome = {
         content, status: 'error', error: `could not continue the answer: ${String(error)}`, isStopped: false,
@@ -173,7 +171,7 @@ export function createGenerationRunner(platform: Platform, deps: RunnerDeps) {
       await generationLog.release(id);
       return true;
     }
-    launch(record.info, record.request, resolved.connection, stream, abort, silent, { startedAt: record.startedAt, content, lastSeq });
+    launch(record.info, record.request, resolved.connection, stream, silent, { startedAt: record.startedAt, content, lastSeq });
     metrics.takeovers.inc();
     return true;
   }

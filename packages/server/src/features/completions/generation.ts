@@ -79,8 +79,7 @@ export class Generation {
 
   constructor(
     readonly info: GenerationInfo,
-    stream: UpstreamStream,
-    private readonly abort: AbortController,
+    private readonly stream: UpstreamStream,
     listener: GenerationListener,
     private readonly start: GenerationStart,
   ) {
@@ -103,7 +102,7 @@ export class Generation {
   /** Ends the generation early, keeping what was generated. */
   stop(): void {
     this.isStopped = true;
-    this.abort.abort();
+    this.stream.cancel();
   }
 
   private onBatch(batch: UpstreamEvent[]): void {
@@ -118,7 +117,7 @@ export class Generation {
     }
     if (this.errorMessage) {
       this.end(null);
-      this.abort.abort();
+      this.stream.cancel();
     }
   }
 

@@ -22,13 +22,13 @@ export class UpstreamClient {
   private http2: Agent | undefined;
 
   /** Opens a streamed chat completion; throws UpstreamError unless the upstream answered 2xx. */
-  streamChat(target: UpstreamTarget, chat: ChatRequest, timeouts: UpstreamTimeouts, signal?: AbortSignal): Promise<UpstreamStream> {
+  streamChat(target: UpstreamTarget, chat: ChatRequest, timeouts: UpstreamTimeouts): Promise<UpstreamStream> {
     const isOllama = target.type === 'ollama';
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: isOllama ? 'application/x-ndjson' : 'text/event-stream' };
     if (target.apiKey) headers.authorization = `Bearer ${target.apiKey}`;
     const handler = isOllama
-      ? new UpstreamStreamHandler(new NdjsonDecoder(), parseOllamaLine, signal)
-      : new UpstreamStreamHandler(new SseDecoder(), parseOpenAiEvent, signal);
+      ? new UpstreamStreamHandler(new NdjsonDecoder(), parseOllamaLine)
+      : new UpstreamStreamHandler(new SseDecoder(), parseOpenAiEvent);
     try {
       const url = new URL(isOllama ? `${target.baseUrl}/api/chat` : `${target.baseUrl}/chat/completions`);
       const agent = target.http2 ? (this.http2 ??= createUpstreamAgent(true)) : this.http1;

@@ -13,6 +13,8 @@ export interface UpstreamSink {
 /** An upstream stream whose 2xx headers have arrived; its events flow once a sink is attached. */
 export interface UpstreamStream {
   pipe(sink: UpstreamSink): void;
+  /** Cuts the request off; the sink then ends with an 'aborted' error. */
+  cancel(): void;
 }
 
 const maxErrorText = 2000;
@@ -37,20 +39,19 @@ export class UpstreamStreamHandler implements Dispatcher.DispatchHandler, Upstre
   private ending: { error: UpstreamError | null } | null = null;
   private hasEnded = false;
   private failure: { status: number; retryAfter?: string; text: string } | null = null;
-  private readonly stopListening: () => void;
+  private isCancelled = false;
+  /** The response ended or failed: cancelling must not touch a connection that has moved on. */
+  private isSettled = false;
 
+  // No AbortSignal: its listeners would be a few hundred bytes more per held stream.
   constructor(
     private readonly decoder: SseDecoder | NdjsonDecoder,
     private readonly parse: (item: string, out: UpstreamEvent[]) => void,
-    private readonly signal: AbortSignal | undefined,
   ) {
     this.opened = new Promise((resolve, reject) => {
       this.resolveOpened = resolve;
       this.rejectOpened = reject;
     });
-    const onAbort = () => this.controller?.abort(new undiciErrors.RequestAbortedError());
-    signal?.addEventListener('abort', onAbort, { once: true });
-    this.stopListening = () => signal?.removeEventListener('abort', onAbort);
   }
 
   pipe(sink: UpstreamSink): void {
@@ -58,9 +59,15 @@ export class UpstreamStreamHandler implements Dispatcher.DispatchHandler, Upstre
     if (this.pending.length > 0 || this.ending) this.scheduleFlush();
   }
 
+  cancel(): void {
+    if (this.isSettled) return;
+    this.isCancelled = true;
+    this.controller?.abort(new undiciErrors.RequestAbortedError());
+  }
+
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
-    if (this.signal?.aborted) controller.abort(new undiciErrors.RequestAbortedError());
+    if (this.isCancelled) controller.abort(new undiciErrors.RequestAbortedError());
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
@@ -83,6 +90,7 @@ export class UpstreamStreamHandler implements Dispatcher.DispatchHandler, Upstre
   }
 
   onResponseEnd(): void {
+    this.isSettled = true;
     if (this.failure) {
       const { status, retryAfter, text } = this.failure;
       this.fail(new UpstreamError('status', errorMessageOf(status, text.slice(0, maxErrorText)), status, retryAfter));
@@ -92,6 +100,7 @@ export class UpstreamStreamHandler implements Dispatcher.DispatchHandler, Upstre
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.isSettled = true;
     const failure = toUpstreamError(error);
     if (this.isOpen) this.finish(failure);
     else this.fail(failure);
@@ -99,12 +108,10 @@ export class UpstreamStreamHandler implements Dispatcher.DispatchHandler, Upstre
 
   /** Fails before the stream opened: the caller's `await` throws. */
   private fail(error: UpstreamError): void {
-    this.stopListening();
     this.rejectOpened(error);
   }
 
   private finish(error: UpstreamError | null): void {
-    this.stopListening();
     this.ending = { error };
     this.scheduleFlush();
   }
