@@ -57,6 +57,19 @@ describe('chat completions through an OpenAI-compatible upstream', () => {
     expect(body.usage.completion_tokens).toBe(5);
   });
 
+  it('has saved the answer by the time the stream ends, streamed or not', async () => {
+    const answer = expectedText({ model: 'fake-model', messages });
+    for (const stream of [true, true, true, false, false]) {
+      const chat = await app.request('POST', '/api/v1/chats/new', { token: user.token, body: { chat: { title: 'New Chat' } } });
+      const response = await post({ model: 'fake-model', messages, stream, chat_id: chat.body.id, parent_id: null });
+      if (stream) expect((await readSse(response)).at(-1)).toBe('[DONE]');
+      else expect((await response.json()).choices[0].message.content).toBe(answer);
+      // No waiting: whoever reads the chat once the answer has ended must find it saved.
+      const saved = await app.request('GET', `/api/v1/chats/${chat.body.id}`, { token: user.token });
+      expect(saved.body.chat.messages.at(-1)).toMatchObject({ role: 'assistant', content: answer, done: true });
+    }
+  });
+
   it('saves the user message and the answer into a chat, with usage and timings, then titles the chat', async () => {
     const chat = await app.request('POST', '/api/v1/chats/new', { token: user.token, body: { chat: { title: 'New Chat' } } });
     expect(chat.status).toBe(200);

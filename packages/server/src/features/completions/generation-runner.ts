@@ -84,11 +84,14 @@ export function createGenerationRunner(platform: Platform, deps: RunnerDeps) {
     }
   }
 
-  async function finish(info: GenerationInfo, generation: Generation, outcome: GenerationOutcome, target: UpstreamTarget, request: ChatRequest) {
+  /**
+   * Runs once the answer is saved and its client has been told the end. An answer that could not
+   * be saved logs no end, so once its lease lapses the sweeper finds it unfinished and retries.
+   */
+  async function finish(info: GenerationInfo, generation: Generation, outcome: GenerationOutcome, target: UpstreamTarget, request: ChatRequest, isSaved: boolean) {
     running.delete(info.id);
     measure(info, outcome);
-    await saveWithRetries(info, outcome);
-    // After the save: a client reloading right after the end must find the answer, and usage can wait.
+    if (!isSaved) return;
     await deps.analytics.recordAnswer({ userId: info.userId, model: info.model, connectionId: info.connectionId, usage: outcome.usage, ttftMs: outcome.ttftMs, durationMs: outcome.durationMs, status: outcome.isStopped ? 'stopped' : outcome.status });
     if (!info.chat) return;
     // Logged after saving, so a client told "end" finds the answer in the chat.
@@ -114,18 +117,26 @@ export function createGenerationRunner(platform: Platform, deps: RunnerDeps) {
   ): Generation {
     const isLogged = info.chat !== undefined;
     const releaseLease = isLogged ? generationLog.holdLease(info.id) : () => undefined;
+    let isSaved = true;
     const generation = new Generation(info, stream, listener, {
       ...start,
       now: () => clock.now(),
       onBatch: isLogged ? (seq, events) => generationLog.append(info.id, { seq, kind: 'events', events }) : undefined,
+      persist: isLogged
+        ? (outcome) =>
+            saveWithRetries(info, outcome).catch((error: unknown) => {
+              isSaved = false;
+              log.error({ err: error, generation: info.id }, 'failed to save a finished answer');
+            })
+        : undefined,
     });
     running.set(info.id, generation);
     metrics.generationsStarted.inc({ model: info.model, connection: info.connectionId });
     metrics.activeStreams.inc();
     lifecycle.track(
       generation.done
-        .then((outcome) => finish(info, generation, outcome, target, request))
-        .catch((error: unknown) => log.error({ err: error, generation: info.id }, 'failed to save a finished generation'))
+        .then((outcome) => finish(info, generation, outcome, target, request, isSaved))
+        .catch((error: unknown) => log.error({ err: error, generation: info.id }, 'failed to finish a generation (usage, events or title)'))
         .finally(releaseLease),
     );
     return generation;

@@ -41,6 +41,11 @@ export interface GenerationStart {
   onBatch?: (seq: number, batch: UpstreamEvent[]) => void;
   /** False when nobody reads the whole answer (an unsaved streamed one): its text is then not kept. */
   keepsText?: boolean;
+  /**
+   * Saves the outcome before anyone hears of it, so a client that reads the chat right after
+   * the end of the stream finds the answer saved. Must not reject.
+   */
+  persist?: (outcome: GenerationOutcome) => Promise<void>;
 }
 
 /** Facts about a running generation that writers and persistence need. */
@@ -74,7 +79,7 @@ export class Generation {
   private readonly toolCalls: ToolCall[] = [];
   private hasEnded = false;
   private resolveDone!: (outcome: GenerationOutcome) => void;
-  /** Resolves with the outcome once the upstream stream has ended. */
+  /** Resolves with the outcome once the upstream stream has ended and the outcome is persisted. */
   readonly done = new Promise<GenerationOutcome>((resolve) => (this.resolveDone = resolve));
 
   constructor(
@@ -137,6 +142,12 @@ export class Generation {
       durationMs: this.start.now() - this.start.startedAt,
       ...(this.toolCalls.length > 0 ? { toolCalls: this.toolCalls.filter(Boolean) } : {}),
     };
+    // An unsaved answer ends in the same tick; a saved one once it is in the database.
+    if (this.start.persist) void this.start.persist(outcome).then(() => this.deliver(outcome));
+    else this.deliver(outcome);
+  }
+
+  private deliver(outcome: GenerationOutcome): void {
     try {
       this.listener?.onEnd(outcome, this.info);
     } catch {
