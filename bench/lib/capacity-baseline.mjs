@@ -25,7 +25,7 @@ async function collectedMemory(pid, inspectPort) {
 export async function bareRelayMemory({ fake: fakeOptions, upstream, streams, inFlight, settleMs }) {
   const services = [];
   try {
-    const fake = await startFake(fakeOptions);
+    const fake = await startFake({ ...fakeOptions, h2c: upstream === 'http2' });
     services.push(fake.service);
     const [port, inspectPort] = [await freePort(), await freePort()];
     const relay = spawnNode('bare relay', [`--inspect=127.0.0.1:${inspectPort}`, RELAY], {

@@ -181,7 +181,7 @@ async function heldStreams(plan, fdLimit, upstream) {
   const services = [];
   const dataDirs = [freshDataDir()];
   try {
-    const fake = await startFake(SLOW_FAKE);
+    const fake = await startFake({ ...SLOW_FAKE, h2c: upstream === 'http2' });
     services.push(fake.service);
     // The inspector (loopback only) is there to force full garbage collections; idle, it costs nothing.
     const inspectPort = await freePort();

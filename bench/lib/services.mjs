@@ -17,10 +17,11 @@ const ADMIN = { email: 'bench@parley.example.com', password: 'bench-password-1',
 /** The chat request every target gets (streamed; the answer length is set by the fake's --tokens). */
 export const CHAT_BODY = { model: MODEL, stream: true, messages: [{ role: 'user', content: 'Tell me a story.' }] };
 
-/** Starts the fake model server with the given pacing; resolves once it lists its models. */
-export async function startFake({ ttftMs, tokenMs, tokens }) {
+/** Starts the fake model server with the given pacing (`h2c`: also HTTP/2); resolves once it lists its models. */
+export async function startFake({ ttftMs, tokenMs, tokens, h2c = false }) {
   const port = await freePort();
   const args = [FAKE_CLI, '--host', HOST, '--port', String(port), '--ttft-ms', String(ttftMs), '--token-ms', String(tokenMs), '--tokens', String(tokens)];
+  if (h2c) args.push('--h2c');
   const service = spawnNode('fake-llm', args, { cwd: ROOT });
   const origin = `http://${HOST}:${port}`;
   await waitUntil(service, () => answers(`${origin}/v1/models`, 200));

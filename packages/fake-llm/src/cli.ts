@@ -5,7 +5,7 @@ import { startFakeLlm } from './server.js';
 import type { FakeLlmOptions } from './types.js';
 
 const USAGE = `usage: fake-llm [--port 11434] [--host 127.0.0.1] [--ttft-ms 0] [--token-ms 0]
-                [--tokens 24] [--slow-headers-ms 3000] [--api-key KEY]`;
+                [--tokens 24] [--slow-headers-ms 3000] [--api-key KEY] [--h2c]`;
 
 /** Flag name -> option name, for the numeric flags. */
 const NUMERIC_FLAGS = {
@@ -28,6 +28,7 @@ function parseOptions(argv: string[]): Partial<FakeLlmOptions> {
       tokens: { type: 'string' },
       'slow-headers-ms': { type: 'string' },
       'api-key': { type: 'string' },
+      h2c: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -50,6 +51,7 @@ function parseOptions(argv: string[]): Partial<FakeLlmOptions> {
   }
   if (values.host !== undefined) options.host = values.host;
   if (values['api-key'] !== undefined) options.apiKey = values['api-key'];
+  if (values.h2c) options.h2c = true;
   return options;
 }
 

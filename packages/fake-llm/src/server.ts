@@ -28,18 +28,25 @@ function listen(server: Server, port: number, host: string): Promise<void> {
 /** The 24 bytes every HTTP/2 client sends first; an HTTP/1 request can never start with 'PRI '. */
 const H2_PREFACE_START = Buffer.from('PRI * HTTP/2.0');
 
-interface DualProtocolServer extends Server {
+interface ClosableServer extends Server {
+  /** Cuts every open connection, stalled streams and idle keep-alive ones included. */
   destroyAllSockets(): void;
+}
+
+/** HTTP/1.1 only, on Node's native parser. */
+function createHttp1OnlyServer(listener: (req: IncomingMessage, res: ServerResponse) => void): ClosableServer {
+  const server = createHttp1Server({ keepAlive: true, noDelay: true }, listener);
+  // Benchmarks reuse connections; outlive typical client pools' idle timeouts.
+  server.keepAliveTimeout = 30_000;
+  return Object.assign(server, { destroyAllSockets: () => server.closeAllConnections() });
 }
 
 /**
  * One port for HTTP/1.1 and cleartext HTTP/2 with prior knowledge (h2c), as model servers
  * behind an h2c-speaking proxy offer: the first bytes of each connection pick the protocol.
  */
-function createDualProtocolServer(listener: (req: IncomingMessage, res: ServerResponse) => void): DualProtocolServer {
-  const http1 = createHttp1Server({ keepAlive: true, noDelay: true }, listener);
-  // Benchmarks reuse connections; outlive typical client pools' idle timeouts.
-  http1.keepAliveTimeout = 30_000;
+function createDualProtocolServer(listener: (req: IncomingMessage, res: ServerResponse) => void): ClosableServer {
+  const http1 = createHttp1OnlyServer(listener);
   // Node's compatibility request and response carry the same methods the routes use.
   const h2c = createH2cServer({ settings: { maxConcurrentStreams: 1000 } }, listener as never);
   const sockets = new Set<Socket>();
@@ -64,11 +71,12 @@ function createDualProtocolServer(listener: (req: IncomingMessage, res: ServerRe
       }
     };
     socket.on('data', sniff);
-  }) as DualProtocolServer;
-  front.destroyAllSockets = () => {
-    for (const socket of sockets) socket.destroy();
-  };
-  return front;
+  });
+  return Object.assign(front, {
+    destroyAllSockets: () => {
+      for (const socket of sockets) socket.destroy();
+    },
+  });
 }
 
 /** Starts a fake model server speaking the OpenAI and Ollama wire formats. */
@@ -76,7 +84,8 @@ export async function startFakeLlm(overrides: Partial<FakeLlmOptions> = {}): Pro
   const options: FakeLlmOptions = { ...DEFAULT_OPTIONS, ...overrides };
   checkOptions(options);
   const state: ServerState = { options, requests: [] };
-  const server = createDualProtocolServer(createRequestListener(state));
+  const listener = createRequestListener(state);
+  const server = options.h2c ? createDualProtocolServer(listener) : createHttp1OnlyServer(listener);
   await listen(server, options.port, options.host);
 
   const { port } = server.address() as AddressInfo;

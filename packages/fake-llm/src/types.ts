@@ -16,6 +16,12 @@ export interface FakeLlmOptions {
   slowHeadersMs: number;
   /** When set, OpenAI routes require `Authorization: Bearer <apiKey>`. */
   apiKey?: string | undefined;
+  /**
+   * Also accept cleartext HTTP/2 with prior knowledge on the port. Off by default: telling the
+   * protocols apart reads each connection's first bytes in JavaScript, which takes Node's
+   * HTTP/1.1 parser off its native fast path and would slow every benchmark baseline.
+   */
+  h2c?: boolean;
 }
 
 /** Options a running server accepts through setOptions (the socket is already bound). */

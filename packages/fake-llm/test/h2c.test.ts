@@ -7,7 +7,7 @@ import { postJson, sseChunks, streamedText, useFakeLlm, user } from './helpers.j
 // Model servers behind an h2c-speaking proxy take HTTP/2 with prior knowledge on the same
 // port as HTTP/1.1; the fake does the same, so upstream clients can be tested over both.
 
-const ctx = useFakeLlm({ tokens: 12 });
+const ctx = useFakeLlm({ tokens: 12, h2c: true });
 const chat = { model: 'fake-model', messages: [user('hello over h2c')], stream: true };
 const sessions: ClientHttp2Session[] = [];
 
@@ -100,7 +100,7 @@ describe('HTTP/2 with prior knowledge (h2c)', () => {
   });
 
   it('close() ends open HTTP/2 streams instead of hanging', async () => {
-    const fake = await startFakeLlm();
+    const fake = await startFakeLlm({ h2c: true });
     const session = h2cSession(fake);
     const stalled = h2Request(session, 'POST', '/v1/chat/completions', { ...chat, model: 'stall-midstream' }).catch((error: Error) => error);
     await new Promise((resolve) => setTimeout(resolve, 100));

@@ -32,7 +32,7 @@ describe('HTTP/2 to upstreams', () => {
   const chatRequests = () => fake.requests.filter((r) => r.method === 'POST' && /chat/.test(r.path));
 
   beforeAll(async () => {
-    fake = await startFakeLlm({ ttftMs: 50, tokenMs: 5, tokens });
+    fake = await startFakeLlm({ ttftMs: 50, tokenMs: 5, tokens, h2c: true });
     http1Only = createServer((_req, res) => res.end('{"data":[]}'));
     await new Promise<void>((resolve) => http1Only.listen(0, '127.0.0.1', resolve));
     app = await startTestApp({});

@@ -1,4 +1,4 @@
-import { isTracingOn, startSpan } from './tracing.js';
+import { startSpan, wouldRecord } from './tracing.js';
 
 /** What a generation span needs to know when it starts (a subset of GenerationInfo). */
 interface GenerationFacts {
@@ -37,7 +37,7 @@ const UNTRACED_GENERATION: GenerationTrace = { run: (fn) => fn(), fail: () => un
  * ended by the generation, not by the response. A no-op when tracing is off.
  */
 export function traceGeneration(info: GenerationFacts): GenerationTrace {
-  if (!isTracingOn()) return UNTRACED_GENERATION;
+  if (!wouldRecord()) return UNTRACED_GENERATION;
   const span = startSpan('generation', {
     'gen_ai.operation.name': 'chat',
     'gen_ai.request.model': info.model,

@@ -26,9 +26,12 @@ export interface TraceSpan {
 const UNTRACED: TraceSpan = { run: (fn) => fn(), annotate: () => undefined, end: () => undefined };
 let isTracing = false;
 
-/** Whether startTracing has started the SDK. */
-export function isTracingOn(): boolean {
-  return isTracing;
+/**
+ * Whether a new span would be recorded: tracing is on and the active trace (if any) was
+ * sampled. Inside an unsampled trace every child is unsampled too, so skipping it loses nothing.
+ */
+export function wouldRecord(): boolean {
+  return isTracing && trace.getActiveSpan()?.isRecording() !== false;
 }
 
 /** Starts a span under the active one (a no-op span when tracing is off). */
