@@ -1,7 +1,7 @@
 import { request, type Agent } from 'undici';
-import { createUpstreamAgent } from '../../platform/llm/upstream-agents.js';
 import { z } from 'zod';
 import type { ConnectionType } from '../../platform/db/schema.js';
+import { createUpstreamAgent } from '../../platform/llm/upstream-agents.js';
 
 /** One model as an upstream lists it. */
 export interface UpstreamModel {

@@ -34,7 +34,8 @@ const UNTRACED_GENERATION: GenerationTrace = { run: (fn) => fn(), fail: () => un
 /**
  * Starts a `generation` span under the request's, named with OpenTelemetry's
  * GenAI attributes. A saved generation outlives its request, so the span is
- * ended by the generation, not by the response. A no-op when tracing is off.
+ * ended by the generation, not by the response. A no-op when tracing is off or
+ * the request's trace was not sampled.
  */
 export function traceGeneration(info: GenerationFacts): GenerationTrace {
   if (!wouldRecord()) return UNTRACED_GENERATION;
