@@ -13,7 +13,8 @@ export function installRequestTelemetry(app: FastifyInstance, metrics: Metrics, 
   app.addHook('onRequest', async (request, reply) => {
     const started = performance.now();
     const trace = traceId();
-    reply.raw.once('close', () => {
+    // `on`, not `once`: 'close' comes once anyway, and `once` adds a wrapper object per request.
+    reply.raw.on('close', () => {
       const seconds = (performance.now() - started) / 1000;
       const route = request.routeOptions.url ?? 'unmatched';
       const status = reply.raw.statusCode;

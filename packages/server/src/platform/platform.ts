@@ -34,20 +34,23 @@ export interface Platform {
 
 /** Creates the lifecycle tracker. */
 export function createLifecycle(): Lifecycle {
-  const pending = new Set<Promise<unknown>>();
+  // A count and shared callbacks, not a set of promises: no closures per tracked piece of work
+  // (one per held stream).
+  let pending = 0;
+  const waiters: (() => void)[] = [];
+  const settle = () => {
+    if (--pending === 0) for (const wake of waiters.splice(0)) wake();
+  };
   return {
     isDraining: false,
     isMigrated: false,
     track(work) {
-      pending.add(work);
-      work.then(
-        () => pending.delete(work),
-        () => pending.delete(work),
-      );
+      pending += 1;
+      work.then(settle, settle);
       return work;
     },
-    async settled() {
-      while (pending.size > 0) await Promise.allSettled([...pending]);
+    settled() {
+      return pending === 0 ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve));
     },
   };
 }

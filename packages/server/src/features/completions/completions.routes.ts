@@ -2,7 +2,7 @@ import type { App } from '../../http/app-types.js';
 import { callerOf } from '../../http/access.js';
 import { completionBody, generationParams, resumeHeaders, resumeQuery } from './completions.schema.js';
 import type { CompletionsService } from './completions.service.js';
-import { openAiSseListener, toCompletionJson } from './openai-writers.js';
+import { OpenAiSseWriter, toCompletionJson } from './openai-writers.js';
 import { relayStream, runToEnd } from './relay.js';
 import { followGeneration } from './resume.js';
 
@@ -12,7 +12,7 @@ export function completionsRoutes(app: App, completions: CompletionsService): vo
     const user = callerOf(request);
     const body = request.body;
     if (body.stream) {
-      const listener = openAiSseListener(reply.raw, { 'x-request-id': request.id }, body.stream_options?.include_usage === true, body.chat_id !== undefined);
+      const listener = new OpenAiSseWriter(reply.raw, { 'x-request-id': request.id }, body.stream_options?.include_usage === true, body.chat_id !== undefined);
       return relayStream(reply, completions, user, body, listener);
     }
     const { generation, outcome } = await runToEnd(reply, completions, user, body);

@@ -23,6 +23,7 @@ export interface RunnerDeps {
 }
 
 const silent: GenerationListener = { onEvents: () => undefined, onEnd: () => undefined };
+const noLease = () => undefined;
 
 /**
  * Runs generations to their end on this instance: relays, logs (for resume),
@@ -87,22 +88,29 @@ export function createGenerationRunner(platform: Platform, deps: RunnerDeps) {
   /**
    * Runs once the answer is saved and its client has been told the end. An answer that could not
    * be saved logs no end, so once its lease lapses the sweeper finds it unfinished and retries.
+   * Never rejects, and lets the lease go whatever happens.
    */
-  async function finish(info: GenerationInfo, generation: Generation, outcome: GenerationOutcome, target: UpstreamTarget, request: ChatRequest, isSaved: boolean) {
-    running.delete(info.id);
-    measure(info, outcome);
-    if (!isSaved) return;
-    await deps.analytics.recordAnswer({ userId: info.userId, model: info.model, connectionId: info.connectionId, usage: outcome.usage, ttftMs: outcome.ttftMs, durationMs: outcome.durationMs, status: outcome.isStopped ? 'stopped' : outcome.status });
-    if (!info.chat) return;
-    // Logged after saving, so a client told "end" finds the answer in the chat.
-    generationLog.append(info.id, { seq: generation.lastSeq, kind: 'end', outcome: { status: outcome.status, error: outcome.error, isStopped: outcome.isStopped } });
-    events.publish(info.userId, { type: 'answer:done', chat_id: info.chat.chatId, message_id: info.chat.assistantMessageId, status: outcome.status });
-    if (info.chat.isFirstExchange && outcome.status === 'done' && (await settings.get()).ENABLE_TITLE_GENERATION) {
-      const title = await generateTitle(upstream, target, request, outcome.content, timeouts);
-      if (title) {
-        await chats.setGeneratedTitle(info.chat.chatId, title);
-        events.publish(info.userId, { type: 'chat:title', chat_id: info.chat.chatId, title });
+  async function finish(info: GenerationInfo, generation: Generation, outcome: GenerationOutcome, target: UpstreamTarget, request: ChatRequest, isSaved: boolean, releaseLease: () => void) {
+    try {
+      running.delete(info.id);
+      measure(info, outcome);
+      if (!isSaved) return;
+      await deps.analytics.recordAnswer({ userId: info.userId, model: info.model, connectionId: info.connectionId, usage: outcome.usage, ttftMs: outcome.ttftMs, durationMs: outcome.durationMs, status: outcome.isStopped ? 'stopped' : outcome.status });
+      if (!info.chat) return;
+      // Logged after saving, so a client told "end" finds the answer in the chat.
+      generationLog.append(info.id, { seq: generation.lastSeq, kind: 'end', outcome: { status: outcome.status, error: outcome.error, isStopped: outcome.isStopped } });
+      events.publish(info.userId, { type: 'answer:done', chat_id: info.chat.chatId, message_id: info.chat.assistantMessageId, status: outcome.status });
+      if (info.chat.isFirstExchange && outcome.status === 'done' && (await settings.get()).ENABLE_TITLE_GENERATION) {
+        const title = await generateTitle(upstream, target, request, outcome.content, timeouts);
+        if (title) {
+          await chats.setGeneratedTitle(info.chat.chatId, title);
+          events.publish(info.userId, { type: 'chat:title', chat_id: info.chat.chatId, title });
+        }
       }
+    } catch (error) {
+      log.error({ err: error, generation: info.id }, 'failed to finish a generation (usage, events or title)');
+    } finally {
+      releaseLease();
     }
   }
 
@@ -116,11 +124,15 @@ export function createGenerationRunner(platform: Platform, deps: RunnerDeps) {
     start: Pick<GenerationStart, 'startedAt' | 'content' | 'lastSeq' | 'keepsText'>,
   ): Generation {
     const isLogged = info.chat !== undefined;
-    const releaseLease = isLogged ? generationLog.holdLease(info.id) : () => undefined;
+    const releaseLease = isLogged ? generationLog.holdLease(info.id) : noLease;
     let isSaved = true;
+    // Spelled out, not spread: every generation's start then shares one hidden class.
     const generation = new Generation(info, stream, listener, {
-      ...start,
-      now: () => clock.now(),
+      startedAt: start.startedAt,
+      clock,
+      content: start.content,
+      lastSeq: start.lastSeq,
+      keepsText: start.keepsText,
       onBatch: isLogged ? (seq, events) => generationLog.append(info.id, { seq, kind: 'events', events }) : undefined,
       persist: isLogged
         ? (outcome) =>
@@ -133,12 +145,8 @@ export function createGenerationRunner(platform: Platform, deps: RunnerDeps) {
     running.set(info.id, generation);
     metrics.generationsStarted.inc({ model: info.model, connection: info.connectionId });
     metrics.activeStreams.inc();
-    lifecycle.track(
-      generation.done
-        .then((outcome) => finish(info, generation, outcome, target, request, isSaved))
-        .catch((error: unknown) => log.error({ err: error, generation: info.id }, 'failed to finish a generation (usage, events or title)'))
-        .finally(releaseLease),
-    );
+    // One reaction on `done` while the stream is held, not a then/catch/finally chain.
+    lifecycle.track(generation.done.then((outcome) => finish(info, generation, outcome, target, request, isSaved, releaseLease)));
     return generation;
   }
 

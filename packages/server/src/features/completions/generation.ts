@@ -1,6 +1,7 @@
-import type { UpstreamStream } from '../../platform/llm/upstream-stream.js';
 import { mergeToolCalls } from '../../platform/llm/tool-calls.js';
-import type { ToolCall, UpstreamEvent, Usage } from '../../platform/llm/types.js';
+import type { ToolCall, UpstreamError, UpstreamEvent, Usage } from '../../platform/llm/types.js';
+import type { UpstreamSink, UpstreamStream } from '../../platform/llm/upstream-stream.js';
+import type { Clock } from '../../platform/platform.js';
 
 /** How a generation ended. */
 export interface GenerationOutcome {
@@ -32,7 +33,7 @@ export interface StreamingListener extends GenerationListener {
 /** Where a generation starts: fresh, or continuing one another instance began. */
 export interface GenerationStart {
   startedAt: number;
-  now: () => number;
+  clock: Clock;
   /** The answer so far, when continuing. */
   content?: string;
   /** The last batch number already sent, when continuing. */
@@ -65,9 +66,10 @@ export interface GenerationInfo {
 
 /**
  * One answer being generated: pumps the upstream stream to its end whether or
- * not a client is listening, so a client that disconnects loses nothing.
+ * not a client is listening, so a client that disconnects loses nothing. It is
+ * its stream's sink itself (no adapter closures per held stream).
  */
-export class Generation {
+export class Generation implements UpstreamSink {
   private listener: GenerationListener | null;
   private content: string;
   private seq: number;
@@ -91,7 +93,7 @@ export class Generation {
     this.listener = listener;
     this.content = start.content ?? '';
     this.seq = start.lastSeq ?? 0;
-    stream.pipe({ onBatch: (batch) => this.onBatch(batch), onEnd: (error) => this.end(error?.message ?? null) });
+    stream.pipe(this);
   }
 
   /** The number of the last batch sent. */
@@ -110,7 +112,8 @@ export class Generation {
     this.stream.cancel();
   }
 
-  private onBatch(batch: UpstreamEvent[]): void {
+  /** UpstreamSink: one batch of the upstream's events. */
+  onBatch(batch: UpstreamEvent[]): void {
     if (this.hasEnded) return;
     try {
       for (const event of batch) this.record(event);
@@ -126,6 +129,11 @@ export class Generation {
     }
   }
 
+  /** UpstreamSink: the upstream stream ended, or broke off with `error`. */
+  onEnd(error: UpstreamError | null): void {
+    this.end(error?.message ?? null);
+  }
+
   /** Settles the outcome once; `failure` is why the stream broke off, if it did. */
   private end(failure: string | null): void {
     if (this.hasEnded) return;
@@ -139,7 +147,7 @@ export class Generation {
       finishReason: this.isStopped ? 'stop' : this.finishReason,
       usage: this.usage,
       ttftMs: this.ttftMs,
-      durationMs: this.start.now() - this.start.startedAt,
+      durationMs: this.start.clock.now() - this.start.startedAt,
       ...(this.toolCalls.length > 0 ? { toolCalls: this.toolCalls.filter(Boolean) } : {}),
     };
     // An unsaved answer ends in the same tick; a saved one once it is in the database.
@@ -161,7 +169,7 @@ export class Generation {
     if ((event.type === 'delta' || event.type === 'other') && event.toolCalls) mergeToolCalls(this.toolCalls, event.toolCalls);
     switch (event.type) {
       case 'delta':
-        if (this.ttftMs === null) this.ttftMs = this.start.now() - this.start.startedAt;
+        if (this.ttftMs === null) this.ttftMs = this.start.clock.now() - this.start.startedAt;
         if (this.start.keepsText !== false) this.content += event.content;
         break;
       case 'finish':

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import type { UpstreamEvent } from '../../platform/llm/types.js';
 import type { GenerationInfo, GenerationOutcome, StreamingListener } from './generation.js';
 
 /** Which Ollama endpoint's shape to write: `message` objects (chat) or `response` text (generate). */
@@ -26,29 +27,33 @@ export function ollamaFinal(shape: OllamaShape, info: GenerationInfo, outcome: G
   };
 }
 
-/** Streams a generation as Ollama's newline-delimited JSON. */
-export function ollamaNdjsonListener(res: ServerResponse, shape: OllamaShape, headers: Record<string, string>) {
-  const ensureHead = (more?: Record<string, string>) => {
-    if (!res.headersSent) res.writeHead(200, { 'content-type': 'application/x-ndjson', 'x-accel-buffering': 'no', ...headers, ...more });
-  };
-  const listener: StreamingListener = {
-    ensureHead,
-    onEvents(batch, info) {
-      ensureHead();
-      let text = '';
-      const createdAt = new Date().toISOString();
-      for (const event of batch) {
-        if (event.type === 'delta') {
-          text += `${JSON.stringify({ model: info.model, created_at: createdAt, ...piece(shape, event.content), done: false })}\n`;
-        }
+/** Streams a generation as Ollama's newline-delimited JSON (a class: one object per held stream, no closures). */
+export class OllamaNdjsonWriter implements StreamingListener {
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly shape: OllamaShape,
+    private readonly headers: Record<string, string>,
+  ) {}
+
+  ensureHead(more?: Record<string, string>): void {
+    if (!this.res.headersSent) this.res.writeHead(200, { 'content-type': 'application/x-ndjson', 'x-accel-buffering': 'no', ...this.headers, ...more });
+  }
+
+  onEvents(batch: UpstreamEvent[], info: GenerationInfo): void {
+    this.ensureHead();
+    let text = '';
+    const createdAt = new Date().toISOString();
+    for (const event of batch) {
+      if (event.type === 'delta') {
+        text += `${JSON.stringify({ model: info.model, created_at: createdAt, ...piece(this.shape, event.content), done: false })}\n`;
       }
-      if (text) res.write(text);
-    },
-    onEnd(outcome, info) {
-      ensureHead();
-      if (outcome.status === 'error') res.end(`${JSON.stringify({ error: outcome.error })}\n`);
-      else res.end(`${JSON.stringify(ollamaFinal(shape, info, outcome, ''))}\n`);
-    },
-  };
-  return listener;
+    }
+    if (text) this.res.write(text);
+  }
+
+  onEnd(outcome: GenerationOutcome, info: GenerationInfo): void {
+    this.ensureHead();
+    if (outcome.status === 'error') this.res.end(`${JSON.stringify({ error: outcome.error })}\n`);
+    else this.res.end(`${JSON.stringify(ollamaFinal(this.shape, info, outcome, ''))}\n`);
+  }
 }

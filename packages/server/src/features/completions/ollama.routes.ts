@@ -6,7 +6,7 @@ import type { CompletionBody } from './completions.schema.js';
 import type { CompletionsService } from './completions.service.js';
 import { relayStream, runToEnd } from './relay.js';
 import { ollamaChatBody, ollamaGenerateBody } from './ollama.schema.js';
-import { ollamaFinal, ollamaNdjsonListener, type OllamaShape } from './ollama-writers.js';
+import { ollamaFinal, OllamaNdjsonWriter, type OllamaShape } from './ollama-writers.js';
 
 type OllamaOptions = z.infer<typeof ollamaChatBody>['options'];
 
@@ -39,7 +39,7 @@ export function ollamaRoutes(app: App, completions: CompletionsService): void {
 
   async function relay(request: FastifyRequest, reply: FastifyReply, shape: OllamaShape, body: CompletionBody, stream: boolean) {
     const user = callerOf(request);
-    if (stream) return relayStream(reply, completions, user, body, ollamaNdjsonListener(reply.raw, shape, { 'x-request-id': request.id }));
+    if (stream) return relayStream(reply, completions, user, body, new OllamaNdjsonWriter(reply.raw, shape, { 'x-request-id': request.id }));
     const { generation, outcome } = await runToEnd(reply, completions, user, body);
     return ollamaFinal(shape, generation.info, outcome, outcome.content);
   }

@@ -47,33 +47,42 @@ export function toSseText(batch: UpstreamEvent[], info: GenerationInfo, includeU
   return eventId === undefined || text === '' ? text : `${text.slice(0, -1)}id: ${eventId}\n\n`;
 }
 
-/** Streams a generation to an HTTP response as OpenAI server-sent events, ending with `[DONE]`. */
-export function openAiSseListener(res: ServerResponse, headers: Record<string, string>, includeUsage: boolean, isResumable = false) {
+/**
+ * Streams a generation to an HTTP response as OpenAI server-sent events, ending with `[DONE]`.
+ * A class rather than closures: one object per held stream instead of a closure and context per method.
+ */
+export class OpenAiSseWriter implements StreamingListener {
+  private hasSentError = false;
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly headers: Record<string, string>,
+    private readonly includeUsage: boolean,
+    private readonly isResumable = false,
+  ) {}
+
   // Every header goes through writeHead: one set with setHeader first would keep a headers object per stream.
-  const ensureHead = (more?: Record<string, string>) => {
-    if (!res.headersSent) res.writeHead(200, { ...eventStreamHeaders, ...headers, ...more });
-  };
-  let hasSentError = false;
-  const listener: StreamingListener = {
-    ensureHead,
-    onEvents(batch, info, seq) {
-      ensureHead();
-      if (batch.some((event) => event.type === 'error')) hasSentError = true;
-      const text = toSseText(batch, info, includeUsage, isResumable ? seq : undefined);
-      if (text) res.write(text);
-    },
-    onEnd(outcome: GenerationOutcome, info) {
-      ensureHead();
-      // An error that arrived as an event was already relayed; a broken connection or timeout was not.
-      if (outcome.status === 'error' && outcome.error && !hasSentError) {
-        res.write(`data: ${JSON.stringify({ error: { message: outcome.error, type: 'upstream_error' } })}\n\n`);
-      } else if (outcome.isStopped) {
-        res.write(`data: ${chunk(info, {}, 'stop')}\n\n`);
-      }
-      res.end('data: [DONE]\n\n');
-    },
-  };
-  return listener;
+  ensureHead(more?: Record<string, string>): void {
+    if (!this.res.headersSent) this.res.writeHead(200, { ...eventStreamHeaders, ...this.headers, ...more });
+  }
+
+  onEvents(batch: UpstreamEvent[], info: GenerationInfo, seq: number): void {
+    this.ensureHead();
+    if (batch.some((event) => event.type === 'error')) this.hasSentError = true;
+    const text = toSseText(batch, info, this.includeUsage, this.isResumable ? seq : undefined);
+    if (text) this.res.write(text);
+  }
+
+  onEnd(outcome: GenerationOutcome, info: GenerationInfo): void {
+    this.ensureHead();
+    // An error that arrived as an event was already relayed; a broken connection or timeout was not.
+    if (outcome.status === 'error' && outcome.error && !this.hasSentError) {
+      this.res.write(`data: ${JSON.stringify({ error: { message: outcome.error, type: 'upstream_error' } })}\n\n`);
+    } else if (outcome.isStopped) {
+      this.res.write(`data: ${chunk(info, {}, 'stop')}\n\n`);
+    }
+    this.res.end('data: [DONE]\n\n');
+  }
 }
 
 /** Builds the non-streamed `chat.completion` body from a finished generation. */

@@ -29,12 +29,12 @@ export async function relayStream(
   body: CompletionBody,
   listener: StreamingListener,
 ): Promise<FastifyReply> {
-  const res = reply.raw;
   const generation = await completions.start(user, body, listener, { isRelayed: true });
   reply.hijack();
   listener.ensureHead({ 'x-parley-generation-id': generation.info.id });
-  whenClientLeaves(res, generation);
-  await generation.done;
+  whenClientLeaves(reply.raw, generation);
+  // The generation writes the rest from undici's callbacks; a handler waiting for its end would
+  // only keep a suspended frame and its promises alive per held stream.
   return reply;
 }
 

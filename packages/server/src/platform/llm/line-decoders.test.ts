@@ -20,6 +20,22 @@ describe('SseDecoder', () => {
     expect(events).toEqual(['héllo\nwörld']);
   });
 
+  it('decodes multi-byte text cut at every byte, into two or three chunks', () => {
+    const encoded = bytes('data: 👋 é€\n\ndata: ü\n\n');
+    for (let first = 1; first < encoded.length; first++) {
+      for (const second of [first, Math.min(first + 2, encoded.length)]) {
+        const decoder = new SseDecoder();
+        const events = [
+          ...decoder.push(encoded.slice(0, first)),
+          ...decoder.push(encoded.slice(first, second)),
+          ...decoder.push(encoded.slice(second)),
+          ...decoder.end(),
+        ];
+        expect(events, `cuts at ${first}, ${second}`).toEqual(['👋 é€', 'ü']);
+      }
+    }
+  });
+
   it('flushes an unterminated last event at the end', () => {
     const decoder = new SseDecoder();
     expect(decoder.push(bytes('data: {"x":1}'))).toEqual([]);
@@ -33,5 +49,16 @@ describe('NdjsonDecoder', () => {
     expect(decoder.push(bytes('{"a":1}\n{"b"'))).toEqual(['{"a":1}']);
     expect(decoder.push(bytes(':2}\n\n{"c":3}'))).toEqual(['{"b":2}']);
     expect(decoder.end()).toEqual(['{"c":3}']);
+  });
+
+  it('keeps a character split between chunks, and one left incomplete at the end', () => {
+    const encoded = bytes('{"t":"ß"}\n{"u":"€"}');
+    for (let cut = 1; cut < encoded.length; cut++) {
+      const decoder = new NdjsonDecoder();
+      const lines = [...decoder.push(encoded.slice(0, cut)), ...decoder.push(encoded.slice(cut)), ...decoder.end()];
+      expect(lines, `cut at ${cut}`).toEqual(['{"t":"ß"}', '{"u":"€"}']);
+    }
+    const decoder = new NdjsonDecoder();
+    expect([...decoder.push(bytes('x').subarray(0, 1)), ...decoder.push(new Uint8Array([0xe2, 0x82])), ...decoder.end()]).toEqual(['x\ufffd']);
   });
 });

@@ -6,10 +6,32 @@ import { StringDecoder } from 'node:string_decoder';
  * arrive and return only complete items, keeping the remainder for next time.
  */
 
+/**
+ * UTF-8 text of a byte stream, chunk by chunk. A chunk that ends on an ASCII byte splits no
+ * character, and the items of both formats end with a newline, so almost every chunk is decoded
+ * directly; a StringDecoder (about 140 bytes per held stream) is made only once a chunk ends
+ * mid-character, and kept from then on, as it may hold the start of the next character.
+ */
+class Utf8Chunks {
+  // StringDecoder, not TextDecoder: the latter wraps a native converter per stream that the GC must finalise.
+  private decoder: StringDecoder | null = null;
+
+  write(chunk: Uint8Array): string {
+    if (this.decoder === null && (chunk.length === 0 || chunk[chunk.length - 1]! < 0x80)) {
+      return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('utf8');
+    }
+    this.decoder ??= new StringDecoder('utf8');
+    return this.decoder.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+  }
+
+  end(): string {
+    return this.decoder?.end() ?? '';
+  }
+}
+
 /** Splits an SSE byte stream into the `data` payloads of complete events. */
 export class SseDecoder {
-  // StringDecoder, not TextDecoder: the latter wraps a native converter per stream that the GC must finalise.
-  private readonly text = new StringDecoder('utf8');
+  private readonly text = new Utf8Chunks();
   private buffer = '';
   private data: string[] = [];
 
@@ -47,7 +69,7 @@ export class SseDecoder {
 
 /** Splits a newline-delimited JSON byte stream into complete lines. */
 export class NdjsonDecoder {
-  private readonly text = new StringDecoder('utf8');
+  private readonly text = new Utf8Chunks();
   private buffer = '';
 
   /** Feeds one chunk; returns the non-empty lines it completed. */

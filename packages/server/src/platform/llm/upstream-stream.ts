@@ -28,8 +28,9 @@ const maxErrorText = 2000;
 export class UpstreamStreamHandler implements Dispatcher.DispatchHandler, UpstreamStream {
   /** Resolves with this stream once 2xx headers arrive; rejects with an UpstreamError otherwise. */
   readonly opened: Promise<UpstreamStream>;
-  private resolveOpened!: (stream: UpstreamStream) => void;
-  private rejectOpened!: (error: UpstreamError) => void;
+  // Dropped once used: a held stream need not keep its settled promise's resolvers.
+  private resolveOpened: ((stream: UpstreamStream) => void) | null = null;
+  private rejectOpened: ((error: UpstreamError) => void) | null = null;
   private controller: Dispatcher.DispatchController | null = null;
   private sink: UpstreamSink | null = null;
   /** Chunks received since the last delivery: all those parsed from one network read. */
@@ -73,7 +74,8 @@ export class UpstreamStreamHandler implements Dispatcher.DispatchHandler, Upstre
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
     if (statusCode >= 200 && statusCode < 300) {
       this.isOpen = true;
-      this.resolveOpened(this);
+      this.resolveOpened?.(this);
+      this.resolveOpened = this.rejectOpened = null;
       return;
     }
     const retryAfter = headers['retry-after'];
@@ -108,7 +110,8 @@ export class UpstreamStreamHandler implements Dispatcher.DispatchHandler, Upstre
 
   /** Fails before the stream opened: the caller's `await` throws. */
   private fail(error: UpstreamError): void {
-    this.rejectOpened(error);
+    this.rejectOpened?.(error);
+    this.resolveOpened = this.rejectOpened = null;
   }
 
   private finish(error: UpstreamError | null): void {
@@ -124,10 +127,12 @@ export class UpstreamStreamHandler implements Dispatcher.DispatchHandler, Upstre
   private scheduleFlush(): void {
     if (this.isFlushScheduled) return;
     this.isFlushScheduled = true;
-    process.nextTick(this.flush);
+    // A shared function with this handler as its argument, not a bound method kept per stream.
+    process.nextTick(flushHandler, this);
   }
 
-  private readonly flush = () => {
+  /** Delivers what arrived since the last flush (run by `flushHandler`). */
+  flush(): void {
     this.isFlushScheduled = false;
     const sink = this.sink;
     if (!sink || this.hasEnded) return;
@@ -143,7 +148,11 @@ export class UpstreamStreamHandler implements Dispatcher.DispatchHandler, Upstre
     }
     if (batch.length > 0) sink.onBatch(batch);
     if (this.ending) sink.onEnd(this.ending.error);
-  };
+  }
+}
+
+function flushHandler(handler: UpstreamStreamHandler): void {
+  handler.flush();
 }
 
 /** Maps network and timeout failures to UpstreamError kinds. */
