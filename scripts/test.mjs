@@ -5,6 +5,7 @@
 // PARLEY_REQUIRE_POSTGRES=1 (set by CI) makes an unreachable PostgreSQL a failure
 // instead of a skipped project; PARLEY_REQUIRE_BROWSER=1 does the same for a
 // missing /usr/bin/chromium, PARLEY_REQUIRE_CLUSTER=1 for the cluster test's binaries.
+// PARLEY_ALSO_TEST_ON=<node binary> runs the SQLite server suites on that Node too.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -73,21 +74,34 @@ if (build.status !== 0) {
   process.exit(1);
 }
 
-fs.mkdirSync(path.dirname(resultsFile), { recursive: true });
-fs.rmSync(resultsFile, { force: true });
-const args = ['vitest', 'run', ...projects.flatMap((p) => ['--project', p]), ...excluded.flatMap((glob) => ['--exclude', glob]), '--reporter=default', '--reporter=json', `--outputFile.json=${resultsFile}`, ...process.argv.slice(2)];
-const run = spawnSync('npx', args, { cwd: root, stdio: 'inherit' });
-
-let passed = 0;
-let failed = 0;
-let skipped = 0;
-if (fs.existsSync(resultsFile)) {
+/** Runs Vitest's `projects` on the Node binary `node`; answers its counts (a run that reported nothing counts as one failure). */
+function runVitest(node, projects, excluded, resultsFile) {
+  fs.mkdirSync(path.dirname(resultsFile), { recursive: true });
+  fs.rmSync(resultsFile, { force: true });
+  const vitest = path.join(root, 'node_modules', 'vitest', 'vitest.mjs');
+  const args = [vitest, 'run', ...projects.flatMap((p) => ['--project', p]), ...excluded.flatMap((glob) => ['--exclude', glob]), '--reporter=default', '--reporter=json', `--outputFile.json=${resultsFile}`, ...process.argv.slice(2)];
+  const run = spawnSync(node, args, { cwd: root, stdio: 'inherit' });
+  if (!fs.existsSync(resultsFile)) return { passed: 0, failed: 1, skipped: 0 };
   const report = JSON.parse(fs.readFileSync(resultsFile, 'utf8'));
-  passed = report.numPassedTests;
-  failed = report.numFailedTests;
-  skipped = report.numPendingTests + report.numTodoTests;
-} else failed = 1;
-if (run.status !== 0 && failed === 0) failed = 1;
-console.log(`\nprojects: ${projects.join(', ')}`);
+  const counts = { passed: report.numPassedTests, failed: report.numFailedTests, skipped: report.numPendingTests + report.numTodoTests };
+  if (run.status !== 0 && counts.failed === 0) counts.failed = 1;
+  return counts;
+}
+
+const runs = [{ node: process.version, projects, ...runVitest(process.execPath, projects, excluded, resultsFile) }];
+// PARLEY_ALSO_TEST_ON=<a node binary> (CI: Node 24) runs the suites on the embedded SQLite
+// driver, a native addon whose safety differs between Node versions, on that Node as well.
+const otherNode = process.env.PARLEY_ALSO_TEST_ON;
+if (otherNode) {
+  const version = spawnSync(otherNode, ['--version'], { encoding: 'utf8' }).stdout?.trim() || otherNode;
+  const sqliteProjects = ['server-unit', 'server-sqlite'];
+  console.log(`\n== again on Node ${version}: ${sqliteProjects.join(', ')}`);
+  runs.push({ node: version, projects: sqliteProjects, ...runVitest(otherNode, sqliteProjects, excluded, resultsFile.replace(/\.json$/, '-other-node.json')) });
+}
+
+const total = (key) => runs.reduce((sum, run) => sum + run[key], 0);
+console.log('');
+for (const run of runs) console.log(`Node ${run.node}: ${run.projects.join(', ')}: ${run.passed} passed, ${run.failed} failed`);
+const [passed, failed, skipped] = [total('passed'), total('failed'), total('skipped')];
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
-process.exit(failed === 0 && run.status === 0 ? 0 : 1);
+process.exit(failed === 0 ? 0 : 1);

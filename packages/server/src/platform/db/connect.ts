@@ -1,11 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import SqliteDatabase from 'better-sqlite3';
+import type BetterSqlite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql, type LogEvent } from 'kysely';
 import pg from 'pg';
 import type { Config } from '../../config.js';
 import type { Database } from './schema.js';
 import { checkpointInBackground } from './sqlite-checkpointer.js';
+import { SqliteDatabase } from './sqlite-driver.js';
 
 // PostgreSQL returns BIGINT (our epoch-ms timestamps) as strings by default;
 // they fit in a double for the next few hundred thousand years.
@@ -64,8 +65,8 @@ function openSqlite(file: string, observe?: QueryObserver): Db {
  * Statements are kept by their SQL text (bounded: SQL with inlined literals varies).
  * Sharing one is safe because Kysely runs one query at a time on its single SQLite connection.
  */
-function reusingStatements(sqlite: SqliteDatabase.Database, limit = 500) {
-  const statements = new Map<string, SqliteDatabase.Statement>();
+function reusingStatements(sqlite: BetterSqlite.Database, limit = 500) {
+  const statements = new Map<string, BetterSqlite.Statement>();
   return {
     close: () => sqlite.close(),
     prepare(text: string) {

@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import SqliteDatabase from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkpointInBackground } from './sqlite-checkpointer.js';
+import { SqliteDatabase } from './sqlite-driver.js';
 
 const dirs: string[] = [];
 afterEach(() => {

@@ -1,6 +1,6 @@
-import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type SqliteDatabase from 'better-sqlite3';
+import { sqliteDriverPath } from './sqlite-driver.js';
 
 /**
  * SQLite copies its write-ahead log back into the database file (a checkpoint,
@@ -31,15 +31,13 @@ parentPort.on('message', () => {
 });
 `;
 
-const driverPath = createRequire(import.meta.url).resolve('better-sqlite3');
-
 /**
  * Moves the checkpoints of `sqlite` (a WAL database file) off the event loop; returns how to stop.
  * `restartFrames` bounds the log (4 KB pages: 4,000 frames is about 16 MB).
  */
 export function checkpointInBackground(sqlite: SqliteDatabase.Database, file: string, intervalMs = 500, restartFrames = 4000): () => Promise<void> {
   sqlite.pragma('wal_autocheckpoint = 0');
-  const worker = new Worker(workerSource, { eval: true, workerData: { driver: driverPath, file, intervalMs, restartFrames } });
+  const worker = new Worker(workerSource, { eval: true, workerData: { driver: sqliteDriverPath, file, intervalMs, restartFrames } });
   worker.unref();
   let isClosing = false;
   let hasExited = false;
