@@ -7,7 +7,7 @@ import { startOtlpSink } from './otlp-sink.mjs';
 import { stopService } from './procs.mjs';
 import { PACED_FAKE, UNPACED_FAKE } from './regimes.mjs';
 import { freshDataDir, prepareParley, startFake, startParley } from './services.mjs';
-import { mean, ratio, round } from './stats.mjs';
+import { mean, median, ratio, round } from './stats.mjs';
 
 const TRACE_SAMPLE_RATIO = 0.1;
 
@@ -49,7 +49,8 @@ const meanOf = (runs, pick) => round(mean(runs.map(pick).filter(Number.isFinite)
 /**
  * Part 3, one setup: two Parley instances on the same fake model, one with tracing off and
  * unscraped, one tracing at 10 % into the sink and scraped every second; measured in the
- * plan's order (off, on, on, off spreads slow drift over both conditions).
+ * plan's order (off, on, on, off spreads slow drift over both conditions). The throughput
+ * ratio is the median of neighbouring pairs' ratios; the ratio of the means is kept too.
  */
 async function telemetrySetup(name, fakePacing, { order, warmupRuns = 0, ...level }, staggerMs, sink) {
   const services = [];
@@ -100,6 +101,13 @@ async function telemetrySetup(name, fakePacing, { order, warmupRuns = 0, ...leve
       };
     };
     const [offSummary, onSummary] = [summarize('off'), summarize('on')];
+    // The order alternates in twos (off on, on off, ...): each two neighbours form a pair, and
+    // the median of the pairs' ratios shrugs off one disturbed run, which the ratio of means does not.
+    const pairRatios = [];
+    for (let i = 0; i + 1 < runs.length; i += 2) {
+      const [on, off] = runs[i].condition === 'on' ? [runs[i], runs[i + 1]] : [runs[i + 1], runs[i]];
+      if (on.condition === 'on' && off.condition === 'off') pairRatios.push(ratio(on.tokensPerSec, off.tokensPerSec));
+    }
     // Every request to the traced instance could start a trace: sign-up, the check completion, warm-ups and measured ones.
     const perWarmupRun = level.concurrency * (level.perStream + level.warmupPerStream);
     const onRequests =
@@ -114,7 +122,9 @@ async function telemetrySetup(name, fakePacing, { order, warmupRuns = 0, ...leve
       runs,
       off: offSummary,
       on: onSummary,
-      throughputRatio: ratio(onSummary.tokensPerSec, offSummary.tokensPerSec),
+      throughputRatio: round(median(pairRatios), 3),
+      meanThroughputRatio: ratio(onSummary.tokensPerSec, offSummary.tokensPerSec),
+      pairRatios,
       addedTtftMs: { p50: round(onSummary.ttftP50Ms - offSummary.ttftP50Ms), p99: round(onSummary.ttftP99Ms - offSummary.ttftP99Ms) },
       addedCpuMsPer1kTokens: round(onSummary.parleyCpuMsPer1kTokens - offSummary.parleyCpuMsPer1kTokens),
       spans: {

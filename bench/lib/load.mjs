@@ -105,7 +105,7 @@ async function measureOnce(
         Object.entries(cpuSeconds).map(([name, seconds]) => [name, round((seconds * 100_000) / result.wallMs, 0)]),
       ),
       cpuSecondsPer1kTokens: Object.fromEntries(
-        Object.entries(cpuSeconds).map(([name, seconds]) => [name, result.tokens > 0 ? round((seconds * 1000) / result.tokens, 4) : null]),
+        Object.entries(cpuSeconds).map(([name, seconds]) => [name, result.tokens > 0 ? round((seconds * 1000) / result.tokens, 6) : null]),
       ),
       loadgenCpuSeconds: round(result.loadgenCpuSeconds, 3),
       otherCpuPercent,

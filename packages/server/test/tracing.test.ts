@@ -172,6 +172,33 @@ describe('traces over OTLP/HTTP', () => {
     }
   });
 
+  it('traces the model list and a failed upstream call as client spans, marked by their status', async () => {
+    const receiver = await startOtlpReceiver();
+    try {
+      const server = await tracedServer({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url });
+      const { token } = await chatOnce(server.base);
+      const auth = { authorization: `Bearer ${token}` };
+      expect((await fetch(`${server.base}/api/models?refresh=true`, { headers: auth })).status).toBe(200);
+      const failed = await fetch(`${server.base}/api/chat/completions`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'fail-500', messages, stream: false }),
+      });
+      expect(failed.status).toBeGreaterThanOrEqual(400);
+      expect(await server.stop()).toBe(0);
+      const spans = receiver.spans;
+      const clients = spans.filter((s) => s.kind === CLIENT && String(s.attributes['url.full']).startsWith(fake.url));
+      const listing = clients.find((s) => s.attributes['url.full'] === `${fake.url}/v1/models` && s.attributes['http.response.status_code'] === 200);
+      expect(listing, clients.map((s) => `${s.name} ${String(s.attributes['url.full'])}`).join(', ')).toMatchObject({ name: 'GET', statusCode: 0 });
+      expect(listing!.attributes).toMatchObject({ 'http.request.method': 'GET', 'server.address': '127.0.0.1' });
+      const refused = clients.find((s) => s.attributes['http.response.status_code'] === 500);
+      expect(refused).toMatchObject({ name: 'POST', statusCode: 2 });
+      expect(refused!.attributes['url.full']).toBe(`${fake.url}/v1/chat/completions`);
+    } finally {
+      await receiver.close();
+    }
+  });
+
   it('exports nothing when the sampler is always_off', async () => {
     const receiver = await startOtlpReceiver();
     try {

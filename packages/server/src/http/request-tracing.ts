@@ -16,18 +16,22 @@ export function installRequestTracing(app: FastifyInstance): void {
   app.addHook('onRequest', (request, reply, done) => {
     const route = request.routeOptions.url;
     if (route !== undefined && untracedRoutes.has(route)) return done();
-    const span = startServerSpan(route === undefined ? request.method : `${request.method} ${route}`, request.headers, {
-      'http.request.method': request.method,
-      'url.path': request.url.split('?', 1)[0]!,
-      ...(route === undefined ? {} : { 'http.route': route }),
-    });
-    reply.raw.once('close', () => {
-      const status = reply.raw.statusCode;
-      span.end(
-        { 'http.response.status_code': status, ...(reply.raw.writableFinished ? {} : { 'parley.aborted': true }) },
-        status >= 500 ? `HTTP ${status}` : undefined,
-      );
-    });
+    const span = startServerSpan(route === undefined ? request.method : `${request.method} ${route}`, request.headers);
+    // An unsampled span records nothing and its end does nothing: no attributes, no listener.
+    if (span.isRecording) {
+      span.annotate({
+        'http.request.method': request.method,
+        'url.path': request.url.split('?', 1)[0]!,
+        ...(route === undefined ? {} : { 'http.route': route }),
+      });
+      reply.raw.on('close', () => {
+        const status = reply.raw.statusCode;
+        span.end(
+          { 'http.response.status_code': status, ...(reply.raw.writableFinished ? {} : { 'parley.aborted': true }) },
+          status >= 500 ? `HTTP ${status}` : undefined,
+        );
+      });
+    }
     span.run(done);
   });
 }

@@ -2,6 +2,7 @@ import { request, type Agent } from 'undici';
 import { z } from 'zod';
 import type { ConnectionType } from '../../platform/db/schema.js';
 import { createUpstreamAgent } from '../../platform/llm/upstream-agents.js';
+import { startClientSpan, type TraceSpan } from '../../platform/telemetry/tracing.js';
 
 /** One model as an upstream lists it. */
 export interface UpstreamModel {
@@ -49,14 +50,19 @@ export async function fetchUpstreamModels(target: UpstreamTarget, timeoutMs: num
   if (target.api_key) headers.authorization = `Bearer ${target.api_key}`;
   let status: number;
   let text: string;
+  let span: TraceSpan | undefined;
   try {
+    span = startClientSpan('GET', new URL(url), headers);
     const dispatcher = target.use_http2 === 1 ? (http2Agent ??= createUpstreamAgent(true)) : undefined;
     const response = await request(url, { method: 'GET', headers, signal, dispatcher });
     status = response.statusCode;
     text = await response.body.text();
   } catch (error) {
-    throw new UpstreamListError(describeFailure(error, url, signal.aborted, timeoutMs), { cause: error });
+    const failure = new UpstreamListError(describeFailure(error, url, signal.aborted, timeoutMs), { cause: error });
+    span?.end(undefined, failure);
+    throw failure;
   }
+  span!.end({ 'http.response.status_code': status }, status >= 400 ? `HTTP ${status}` : undefined);
   if (status >= 400) {
     throw new UpstreamListError(redact(`${url} answered HTTP ${status}${detailOf(text)}`, target.api_key));
   }

@@ -1,4 +1,5 @@
 import type { Agent } from 'undici';
+import { startClientSpan } from '../telemetry/tracing.js';
 import { NdjsonDecoder, SseDecoder } from './line-decoders.js';
 import { ollamaRequestBody, parseOllamaLine } from './ollama-wire.js';
 import { openAiRequestBody, parseOpenAiEvent } from './openai-wire.js';
@@ -26,11 +27,13 @@ export class UpstreamClient {
     const isOllama = target.type === 'ollama';
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: isOllama ? 'application/x-ndjson' : 'text/event-stream' };
     if (target.apiKey) headers.authorization = `Bearer ${target.apiKey}`;
-    const handler = isOllama
-      ? new UpstreamStreamHandler(new NdjsonDecoder(), parseOllamaLine)
-      : new UpstreamStreamHandler(new SseDecoder(), parseOpenAiEvent);
+    let handler: UpstreamStreamHandler | undefined;
     try {
       const url = new URL(isOllama ? `${target.baseUrl}/api/chat` : `${target.baseUrl}/chat/completions`);
+      const span = startClientSpan('POST', url, headers);
+      handler = isOllama
+        ? new UpstreamStreamHandler(new NdjsonDecoder(), parseOllamaLine, span)
+        : new UpstreamStreamHandler(new SseDecoder(), parseOpenAiEvent, span);
       const agent = target.http2 ? (this.http2 ??= createUpstreamAgent(true)) : this.http1;
       agent.dispatch(
         {
@@ -48,7 +51,9 @@ export class UpstreamClient {
         handler,
       );
     } catch (error) {
-      return Promise.reject(toUpstreamError(error));
+      const failure = toUpstreamError(error);
+      handler?.span.end(undefined, failure);
+      return Promise.reject(failure);
     }
     return handler.opened;
   }

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { errors as undiciErrors, type Dispatcher } from 'undici';
+import type { TraceSpan } from '../telemetry/tracing.js';
 import type { NdjsonDecoder, SseDecoder } from './line-decoders.js';
 import { UpstreamError, type UpstreamEvent } from './types.js';
 
@@ -48,6 +49,8 @@ export class UpstreamStreamHandler implements Dispatcher.DispatchHandler, Upstre
   constructor(
     private readonly decoder: SseDecoder | NdjsonDecoder,
     private readonly parse: (item: string, out: UpstreamEvent[]) => void,
+    /** The call's client span (a shared no-op unless traced): ends when the response does. */
+    readonly span: TraceSpan,
   ) {
     this.opened = new Promise((resolve, reject) => {
       this.resolveOpened = resolve;
@@ -72,6 +75,7 @@ export class UpstreamStreamHandler implements Dispatcher.DispatchHandler, Upstre
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    this.span.annotate({ 'http.response.status_code': statusCode });
     if (statusCode >= 200 && statusCode < 300) {
       this.isOpen = true;
       this.resolveOpened?.(this);
@@ -93,6 +97,7 @@ export class UpstreamStreamHandler implements Dispatcher.DispatchHandler, Upstre
 
   onResponseEnd(): void {
     this.isSettled = true;
+    this.span.end(undefined, this.failure ? `HTTP ${this.failure.status}` : undefined);
     if (this.failure) {
       const { status, retryAfter, text } = this.failure;
       this.fail(new UpstreamError('status', errorMessageOf(status, text.slice(0, maxErrorText)), status, retryAfter));
@@ -104,6 +109,7 @@ export class UpstreamStreamHandler implements Dispatcher.DispatchHandler, Upstre
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
     this.isSettled = true;
     const failure = toUpstreamError(error);
+    this.span.end({ 'error.type': failure.kind }, failure);
     if (this.isOpen) this.finish(failure);
     else this.fail(failure);
   }

@@ -4,7 +4,6 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
-import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import type { Config } from '../../config.js';
@@ -20,8 +19,8 @@ let unregister: (() => void) | undefined;
 
 /**
  * Registers the tracer provider, the OTLP/HTTP exporter and the instrumentations of the
- * clients Parley calls (pg, ioredis, undici). Server spans come from our own Fastify hook
- * (http/request-tracing.ts).
+ * database clients (pg, ioredis). Server spans come from our own Fastify hook
+ * (http/request-tracing.ts), upstream client spans from `startClientSpan` (tracing.ts).
  */
 export function start(config: Config): void {
   const log = createLogger(config).child({ module: 'tracing' });
@@ -45,7 +44,6 @@ export function start(config: Config): void {
       new PgInstrumentation({ requireParentSpan: true }),
       // Only the command's name: arguments carry message contents (the generation log) and credentials (AUTH).
       new IORedisInstrumentation({ requireParentSpan: true, dbStatementSerializer: (command) => command }),
-      new UndiciInstrumentation(),
     ],
   });
   log.info({ endpoint, sampler: config.OTEL_TRACES_SAMPLER, ratio: config.OTEL_TRACES_SAMPLER_ARG }, 'tracing on');

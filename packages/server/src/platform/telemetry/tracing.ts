@@ -1,4 +1,4 @@
-import { context, propagation, SpanKind, SpanStatusCode, trace, type Attributes, type Context } from '@opentelemetry/api';
+import { context, propagation, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import type { Config } from '../../config.js';
 
 /*
@@ -11,6 +11,8 @@ const tracer = trace.getTracer('parley');
 
 /** A span that outlives the call that started it (a generation ends after its request). */
 export interface TraceSpan {
+  /** False for the no-op span and for spans of unsampled traces, whose attributes would go nowhere. */
+  readonly isRecording: boolean;
   /** Runs `fn` with this span as the active one, so spans started inside become its children. */
   run<T>(fn: () => T): T;
   /** Adds attributes; they show when the span ends. */
@@ -23,7 +25,7 @@ export interface TraceSpan {
  * The span of every call while no SDK runs. The API's own no-op spans still build a context
  * and closures per call, which a generation would keep alive for as long as it streams.
  */
-const UNTRACED: TraceSpan = { run: (fn) => fn(), annotate: () => undefined, end: () => undefined };
+const UNTRACED: TraceSpan = { isRecording: false, run: (fn) => fn(), annotate: () => undefined, end: () => undefined };
 let isTracing = false;
 
 /**
@@ -41,18 +43,46 @@ export function startSpan(name: string, attributes: Attributes = {}): TraceSpan 
 
 /**
  * Starts the server span of an incoming request, continuing the caller's trace when its
- * headers carry one (W3C `traceparent`); a no-op span when tracing is off.
+ * headers carry one (W3C `traceparent`); a no-op span when tracing is off. Attributes are
+ * the caller's to add, and only when the span records: most requests are not sampled.
  */
-export function startServerSpan(name: string, headers: Record<string, string | string[] | undefined>, attributes: Attributes): TraceSpan {
-  return traceSpan(name, attributes, SpanKind.SERVER, propagation.extract(context.active(), headers));
+export function startServerSpan(name: string, headers: Record<string, string | string[] | undefined>): TraceSpan {
+  return traceSpan(name, {}, SpanKind.SERVER, propagation.extract(context.active(), headers));
 }
 
 function traceSpan(name: string, attributes: Attributes, kind: SpanKind, parent: Context): TraceSpan {
   if (!isTracing) return UNTRACED;
   const span = tracer.startSpan(name, { attributes, kind }, parent);
+  return wrap(span, trace.setSpan(parent, span));
+}
+
+/**
+ * Starts the client span of an outgoing HTTP call (to a model server) and writes the W3C
+ * trace context into `headers`, so the server called continues the trace; inside an
+ * unsampled trace only the context is passed on. Our own rather than undici's
+ * instrumentation, which runs for every request through diagnostics channels, parsing its
+ * URL and headers even when nothing is recorded: half of what tracing cost the relay.
+ * The query string stays out of `url.full`: some servers take their API key there.
+ */
+export function startClientSpan(method: string, url: URL, headers: Record<string, string>): TraceSpan {
+  if (!isTracing) return UNTRACED;
+  const parent = context.active();
+  if (!wouldRecord()) {
+    propagation.inject(parent, headers);
+    return UNTRACED;
+  }
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+  const attributes = { 'http.request.method': method, 'url.full': url.origin + url.pathname, 'server.address': url.hostname, 'server.port': Number(port) };
+  const span = tracer.startSpan(method, { attributes, kind: SpanKind.CLIENT }, parent);
   const active = trace.setSpan(parent, span);
+  propagation.inject(active, headers);
+  return wrap(span, active);
+}
+
+function wrap(span: Span, active: Context): TraceSpan {
   let isEnded = false;
   return {
+    isRecording: span.isRecording(),
     run: (fn) => context.with(active, fn),
     annotate: (more) => void span.setAttributes(more),
     end(more, error) {
