@@ -3,6 +3,7 @@
 // reads on PostgreSQL, telemetry cost). Progress goes to stderr, the report (markdown) to
 // stdout, every figure to bench/results/capacity.json (capacity-quick.json for --quick).
 // --only=streams,reads,telemetry runs only the parts named (figures then go to capacity[-quick]-partial.json).
+// --control: the telemetry part compares two untraced instances (a control: its on/off shows the method's spread).
 // --wait-quiet=SECONDS: each telemetry measurement waits up to that long for other work on
 // the machine to stop, and a disturbed one is taken again (twice at most), as in run.mjs.
 // Needs a build (npm run build) and bench/node_modules (npm --prefix bench ci).
@@ -18,11 +19,12 @@ import { ROOT } from './lib/services.mjs';
 
 async function main() {
   const { values } = parseArgs({
-    options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, 'wait-quiet': { type: 'string', default: '0' } },
+    options: { quick: { type: 'boolean', default: false }, control: { type: 'boolean', default: false }, only: { type: 'string' }, 'wait-quiet': { type: 'string', default: '0' } },
   });
   setPatienceFromOption(values['wait-quiet']);
   const mode = values.quick ? 'quick' : 'full';
   const plan = { ...CAPACITY_PLANS[mode] };
+  if (values.control && plan.telemetry) plan.telemetry = { ...plan.telemetry, control: true };
   if (values.only) {
     const parts = values.only.split(',');
     for (const part of Object.keys(plan)) if (!parts.includes(part)) delete plan[part];

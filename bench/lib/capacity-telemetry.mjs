@@ -47,33 +47,27 @@ function startScraper(origin) {
 const meanOf = (runs, pick) => round(mean(runs.map(pick).filter(Number.isFinite)), 2);
 
 /**
- * Part 3, one setup: two Parley instances on the same fake model, one with tracing off and
- * unscraped, one tracing at 10 % into the sink and scraped every second; measured in the
- * plan's order (off, on, on, off spreads slow drift over both conditions). The throughput
- * ratio is the median of neighbouring pairs' ratios; the ratio of the means is kept too.
+ * One pair of fresh Parley processes on `fake`, one with tracing off and unscraped, one tracing
+ * into the sink and scraped every second, measured in `order`; resolves with the runs.
  */
-async function telemetrySetup(name, fakePacing, { order, warmupRuns = 0, ...level }, staggerMs, sink) {
+async function measureProcessPair({ name, fake, sink, level, order, warmupRuns, staggerMs, onFirst, control }) {
   const services = [];
   const dataDirs = [freshDataDir(), freshDataDir()];
   try {
-    const fake = await startFake(fakePacing);
-    services.push(fake.service);
-    const otel = {
-      ENABLE_OTEL: 'true',
-      OTEL_EXPORTER_OTLP_ENDPOINT: sink.origin,
-      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
-      OTEL_TRACES_SAMPLER_ARG: String(TRACE_SAMPLE_RATIO),
-    };
-    const sinkBefore = sink.counts();
-    const off = await startParley({ fakeOrigin: fake.origin, dataDir: dataDirs[0], env: { ENABLE_OTEL: 'false' } });
-    services.push(off.service);
-    const on = await startParley({ fakeOrigin: fake.origin, dataDir: dataDirs[1], env: otel });
-    services.push(on.service);
-    const instances = { off: { parley: off, target: await prepareParley(off) }, on: { parley: on, target: await prepareParley(on) } };
+    const off = { ENABLE_OTEL: 'false' };
+    // A control run (--control) makes "on" untraced too: what the method reads when nothing differs.
+    const traced = { ENABLE_OTEL: 'true', OTEL_EXPORTER_OTLP_ENDPOINT: sink.origin, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: String(TRACE_SAMPLE_RATIO) };
+    const env = { off, on: control ? off : traced };
+    const instances = {};
+    for (const [i, condition] of (onFirst ? ['on', 'off'] : ['off', 'on']).entries()) {
+      const parley = await startParley({ fakeOrigin: fake.origin, dataDir: dataDirs[i], env: env[condition] });
+      services.push(parley.service);
+      instances[condition] = { parley, target: await prepareParley(parley) };
+    }
     /** One measurement of `condition`, the traced instance scraped meanwhile as Prometheus would. */
     const runOnce = async (condition, label) => {
       const { parley, target } = instances[condition];
-      const stopScraper = condition === 'on' ? startScraper(parley.origin) : null;
+      const stopScraper = condition === 'on' && !control ? startScraper(parley.origin) : null;
       // The fake model is watched too, so its CPU is not taken for other work on the machine.
       const watch = { parley: parley.service.pid, fake: fake.service.pid };
       const run = await measure({ ...target, name: `${name} ${condition}` }, { ...level, staggerMs, watch });
@@ -81,14 +75,42 @@ async function telemetrySetup(name, fakePacing, { order, warmupRuns = 0, ...leve
       progress(`${name} ${condition.padEnd(3)} x${level.concurrency}${label}: ${run.tokensPerSec} tok/s, TTFT p50 ${run.ttftMs.p50} p99 ${run.ttftMs.p99} ms, Parley CPU ${run.cpuPercentOfCore.parley} %, errors ${run.errors}`);
       return { condition, ...run, scraped };
     };
-    // The first runs of a fresh set of processes (the fake model's included) are 15-25 % slower
-    // than later ones whatever they measure; unmeasured runs of both instances go first, so the
-    // series compares warm processes, not whichever condition came early.
+    // The first runs of a fresh set of processes are 15-25 % slower than later ones whatever they
+    // measure; unmeasured runs of both instances go first, so the series compares warm processes.
     for (let i = 0; i < warmupRuns; i++) for (const condition of ['off', 'on']) await runOnce(condition, ' (warm-up, not counted)');
     const runs = [];
     for (const condition of order) runs.push(await runOnce(condition, ''));
-    // SIGTERM makes Parley flush its queued spans before it exits; count them after that.
-    await stopService(on.service);
+    // SIGTERM makes the traced instance flush its queued spans before it exits.
+    await stopService(instances.on.parley.service);
+    return runs;
+  } finally {
+    await teardown(services, dataDirs);
+  }
+}
+
+/**
+ * Part 3, one setup: `processPairs` pairs of fresh instances on one fake model, each measured
+ * in the plan's order (off, on, on, off spreads slow drift over both conditions). A fresh
+ * process's speed varies by several per cent for its whole life (two identical instances
+ * differed by 0.88 to 1.03), so one pair of processes cannot resolve a 5 % target: the
+ * throughput ratio is the median over the neighbouring runs' ratios of every pair.
+ */
+async function telemetrySetup(name, fakePacing, { order, warmupRuns = 0, processPairs = 1, ...level }, staggerMs, sink, control) {
+  const fake = await startFake(fakePacing);
+  try {
+    const sinkBefore = sink.counts();
+    const runs = [];
+    const pairRatios = [];
+    for (let pair = 0; pair < processPairs; pair++) {
+      // Which instance starts first alternates too.
+      const pairRuns = await measureProcessPair({ name: `${name} #${pair + 1}`, fake, sink, level, order, warmupRuns, staggerMs, onFirst: pair % 2 === 1, control });
+      runs.push(...pairRuns.map((run) => ({ ...run, processPair: pair + 1 })));
+      // The order alternates in twos (off on, on off, ...): each two neighbours form a pair of runs.
+      for (let i = 0; i + 1 < pairRuns.length; i += 2) {
+        const [on, off] = pairRuns[i].condition === 'on' ? [pairRuns[i], pairRuns[i + 1]] : [pairRuns[i + 1], pairRuns[i]];
+        if (on.condition === 'on' && off.condition === 'off') pairRatios.push(ratio(on.tokensPerSec, off.tokensPerSec));
+      }
+    }
     const sinkAfter = sink.counts();
     const summarize = (condition) => {
       const mine = runs.filter((r) => r.condition === condition);
@@ -101,17 +123,10 @@ async function telemetrySetup(name, fakePacing, { order, warmupRuns = 0, ...leve
       };
     };
     const [offSummary, onSummary] = [summarize('off'), summarize('on')];
-    // The order alternates in twos (off on, on off, ...): each two neighbours form a pair, and
-    // the median of the pairs' ratios shrugs off one disturbed run, which the ratio of means does not.
-    const pairRatios = [];
-    for (let i = 0; i + 1 < runs.length; i += 2) {
-      const [on, off] = runs[i].condition === 'on' ? [runs[i], runs[i + 1]] : [runs[i + 1], runs[i]];
-      if (on.condition === 'on' && off.condition === 'off') pairRatios.push(ratio(on.tokensPerSec, off.tokensPerSec));
-    }
-    // Every request to the traced instance could start a trace: sign-up, the check completion, warm-ups and measured ones.
+    // Every request to a traced instance could start a trace: sign-up, the check completion, warm-ups and measured ones.
     const perWarmupRun = level.concurrency * (level.perStream + level.warmupPerStream);
     const onRequests =
-      2 + warmupRuns * perWarmupRun + runs.filter((r) => r.condition === 'on').reduce((sum, r) => sum + r.requests + level.concurrency * level.warmupPerStream, 0);
+      processPairs * (2 + warmupRuns * perWarmupRun) + runs.filter((r) => r.condition === 'on').reduce((sum, r) => sum + r.requests + level.concurrency * level.warmupPerStream, 0);
     return {
       name,
       fake: fakePacing,
@@ -119,6 +134,7 @@ async function telemetrySetup(name, fakePacing, { order, warmupRuns = 0, ...leve
       staggerMs,
       order,
       warmupRuns,
+      processPairs,
       runs,
       off: offSummary,
       on: onSummary,
@@ -126,7 +142,7 @@ async function telemetrySetup(name, fakePacing, { order, warmupRuns = 0, ...leve
       meanThroughputRatio: ratio(onSummary.tokensPerSec, offSummary.tokensPerSec),
       pairRatios,
       addedTtftMs: { p50: round(onSummary.ttftP50Ms - offSummary.ttftP50Ms), p99: round(onSummary.ttftP99Ms - offSummary.ttftP99Ms) },
-      addedCpuMsPer1kTokens: round(onSummary.parleyCpuMsPer1kTokens - offSummary.parleyCpuMsPer1kTokens),
+      addedCpuMsPer1kTokens: round(onSummary.parleyCpuMsPer1kTokens - offSummary.parleyCpuMsPer1kTokens, 3),
       spans: {
         exports: sinkAfter.exports - sinkBefore.exports,
         spans: sinkAfter.spans - sinkBefore.spans,
@@ -136,21 +152,22 @@ async function telemetrySetup(name, fakePacing, { order, warmupRuns = 0, ...leve
       },
     };
   } finally {
-    await teardown(services, dataDirs);
+    await stopService(fake.service);
   }
 }
 
-/** Telemetry on vs off, paced (latency) and unpaced (CPU) setups. */
+/** Telemetry on vs off, paced (latency) and unpaced (CPU) setups; `plan.control`: both untraced. */
 export async function telemetryCost(plan) {
   const sink = await startOtlpSink();
   try {
     const pacedCycleMs = PACED_FAKE.ttftMs + PACED_FAKE.tokens * PACED_FAKE.tokenMs;
     return {
       sampler: `parentbased_traceidratio ${TRACE_SAMPLE_RATIO}`,
+      control: Boolean(plan.control),
       scrapeIntervalMs: 1000,
       setups: [
-        await telemetrySetup('paced', PACED_FAKE, plan.paced, pacedCycleMs, sink),
-        await telemetrySetup('unpaced', UNPACED_FAKE, plan.unpaced, 0, sink),
+        await telemetrySetup('paced', PACED_FAKE, plan.paced, pacedCycleMs, sink, plan.control),
+        await telemetrySetup('unpaced', UNPACED_FAKE, plan.unpaced, 0, sink, plan.control),
       ],
     };
   } finally {

@@ -258,16 +258,17 @@ function telemetryReport(telemetry) {
   ];
   const runs = telemetry.setups.map(
     (s) =>
-      `> ${s.name} runs in order: ${s.runs.map((r) => `${r.condition} ${fmt(r.tokensPerSec, 0)} tok/s`).join(', ')}` +
+      `> ${s.name} runs in order${s.processPairs > 1 ? ` (${s.processPairs} pairs of fresh processes)` : ''}: ${s.runs.map((r) => `${r.condition} ${fmt(r.tokensPerSec, 0)} tok/s`).join(', ')}` +
       (s.pairRatios ? `; on/off of each pair: ${s.pairRatios.map((r) => fmt(r, 3)).join(', ')} (ratio of the means ${fmt(s.meanThroughputRatio, 3)})` : ''),
   );
   const measurements = telemetry.setups.flatMap((s) => s.runs.map((r) => ({ ...r, target: `${s.name} ${r.condition}` })));
   return [
     '#### Telemetry on vs off',
     '',
-    `*off*: ENABLE_OTEL=false, /metrics not scraped. *on*: tracing with ${telemetry.sampler} to a stand-in OTLP/HTTP collector, ` +
+    (telemetry.control ? '**Control run (--control): *on* is untraced and unscraped too, so on/off shows only the method\'s spread.** ' : '') +
+      `*off*: ENABLE_OTEL=false, /metrics not scraped. *on*: tracing with ${telemetry.sampler} to a stand-in OTLP/HTTP collector, ` +
       `and /metrics scraped every ${telemetry.scrapeIntervalMs / 1000} s. Two instances side by side on one fake model; figures are means over the runs of each condition, ` +
-      'except on/off: the median of the on/off ratios of neighbouring runs (pairs).',
+      'except on/off: the median of the on/off ratios of neighbouring runs, over every pair of processes.',
     '',
     table(header, rows) + errorNotes(measurements) + noiseNote(measurements),
     '',
