@@ -75,7 +75,7 @@ export class UpstreamStreamHandler implements Dispatcher.DispatchHandler, Upstre
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
-    this.span.annotate({ 'http.response.status_code': statusCode });
+    if (this.span.isRecording) this.span.annotate({ 'http.response.status_code': statusCode });
     if (statusCode >= 200 && statusCode < 300) {
       this.isOpen = true;
       this.resolveOpened?.(this);

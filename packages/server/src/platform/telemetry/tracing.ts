@@ -61,7 +61,7 @@ function traceSpan(name: string, attributes: Attributes, kind: SpanKind, parent:
  * trace context into `headers`, so the server called continues the trace; inside an
  * unsampled trace only the context is passed on. Our own rather than undici's
  * instrumentation, which runs for every request through diagnostics channels, parsing its
- * URL and headers even when nothing is recorded: half of what tracing cost the relay.
+ * URL and headers even when nothing is recorded: a third of what the tracing packages cost.
  * The query string stays out of `url.full`: some servers take their API key there.
  */
 export function startClientSpan(method: string, url: URL, headers: Record<string, string>): TraceSpan {
@@ -73,10 +73,9 @@ export function startClientSpan(method: string, url: URL, headers: Record<string
   }
   const port = url.port || (url.protocol === 'https:' ? '443' : '80');
   const attributes = { 'http.request.method': method, 'url.full': url.origin + url.pathname, 'server.address': url.hostname, 'server.port': Number(port) };
-  const span = tracer.startSpan(method, { attributes, kind: SpanKind.CLIENT }, parent);
-  const active = trace.setSpan(parent, span);
-  propagation.inject(active, headers);
-  return wrap(span, active);
+  const span = traceSpan(method, attributes, SpanKind.CLIENT, parent);
+  span.run(() => propagation.inject(context.active(), headers));
+  return span;
 }
 
 function wrap(span: Span, active: Context): TraceSpan {
