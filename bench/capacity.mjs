@@ -3,7 +3,8 @@
 // reads on PostgreSQL, telemetry cost). Progress goes to stderr, the report (markdown) to
 // stdout, every figure to bench/results/capacity.json (capacity-quick.json for --quick).
 // --only=streams,reads,telemetry runs only the parts named (figures then go to capacity[-quick]-partial.json).
-// --control: the telemetry part compares two untraced instances (a control: its on/off shows the method's spread).
+// --variant=NAME: what the telemetry part's *on* instance runs: telemetry (the default: the target's
+// setting), control (untraced: the method's spread), async-context or sampler-off (parts of the cost).
 // --wait-quiet=SECONDS: each telemetry measurement waits up to that long for other work on
 // the machine to stop, and a disturbed one is taken again (twice at most), as in run.mjs.
 // Needs a build (npm run build) and bench/node_modules (npm --prefix bench ci).
@@ -11,6 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CAPACITY_PLANS, capacityRegime } from './lib/capacity.mjs';
+import { TELEMETRY_VARIANTS } from './lib/capacity-telemetry.mjs';
 import { installCleanupHandlers, stopAll } from './lib/procs.mjs';
 import { machineFacts } from './lib/procfs.mjs';
 import { setPatienceFromOption } from './lib/quiet.mjs';
@@ -19,12 +21,15 @@ import { ROOT } from './lib/services.mjs';
 
 async function main() {
   const { values } = parseArgs({
-    options: { quick: { type: 'boolean', default: false }, control: { type: 'boolean', default: false }, only: { type: 'string' }, 'wait-quiet': { type: 'string', default: '0' } },
+    options: { quick: { type: 'boolean', default: false }, variant: { type: 'string', default: 'telemetry' }, only: { type: 'string' }, 'wait-quiet': { type: 'string', default: '0' } },
   });
   setPatienceFromOption(values['wait-quiet']);
   const mode = values.quick ? 'quick' : 'full';
   const plan = { ...CAPACITY_PLANS[mode] };
-  if (values.control && plan.telemetry) plan.telemetry = { ...plan.telemetry, control: true };
+  if (!Object.hasOwn(TELEMETRY_VARIANTS, values.variant)) {
+    throw new Error(`--variant must be one of ${Object.keys(TELEMETRY_VARIANTS).join(', ')}, not '${values.variant}'`);
+  }
+  if (plan.telemetry) plan.telemetry = { ...plan.telemetry, variant: values.variant };
   if (values.only) {
     const parts = values.only.split(',');
     for (const part of Object.keys(plan)) if (!parts.includes(part)) delete plan[part];

@@ -2,6 +2,7 @@
 // model, one with tracing off and unscraped, one tracing at 10 % into a stand-in collector
 // and scraped every second as Prometheus would; paced (latency) and unpaced (CPU) setups.
 import { rmSync } from 'node:fs';
+import path from 'node:path';
 import { measure } from './load.mjs';
 import { startOtlpSink } from './otlp-sink.mjs';
 import { stopService } from './procs.mjs';
@@ -10,6 +11,20 @@ import { freshDataDir, prepareParley, startFake, startParley } from './services.
 import { mean, median, ratio, round } from './stats.mjs';
 
 const TRACE_SAMPLE_RATIO = 0.1;
+const ASYNC_CONTEXT_PRELOAD = path.join(import.meta.dirname, 'async-context.mjs');
+
+/**
+ * What the *on* instance runs (`--variant`); *off* is always untraced and unscraped. Beside
+ * the target's setting, variants that take telemetry apart: the method's own reading when
+ * nothing differs, Node's cost of carrying a context across async calls (which tracing
+ * needs) without OpenTelemetry, and OpenTelemetry with every trace dropped.
+ */
+export const TELEMETRY_VARIANTS = {
+  telemetry: { label: `tracing at ${TRACE_SAMPLE_RATIO * 100} % to a stand-in OTLP/HTTP collector, /metrics scraped every second (the target's setting)`, traced: true, scraped: true },
+  control: { label: 'untraced and unscraped too, so on/off shows only the method\'s spread', env: {} },
+  'async-context': { label: 'untraced and unscraped, with one AsyncLocalStorage holding a value (what OpenTelemetry\'s context manager does)', env: { NODE_OPTIONS: `--import=${ASYNC_CONTEXT_PRELOAD}` } },
+  'sampler-off': { label: 'ENABLE_OTEL=true with OTEL_TRACES_SAMPLER=always_off (nothing recorded or exported), unscraped', env: { ENABLE_OTEL: 'true', OTEL_TRACES_SAMPLER: 'always_off' } },
+};
 
 /** One line of progress on stderr, so stdout stays the report. */
 const progress = (line) => console.error(`  ${line}`);
@@ -50,14 +65,14 @@ const meanOf = (runs, pick) => round(mean(runs.map(pick).filter(Number.isFinite)
  * One pair of fresh Parley processes on `fake`, one with tracing off and unscraped, one tracing
  * into the sink and scraped every second, measured in `order`; resolves with the runs.
  */
-async function measureProcessPair({ name, fake, sink, level, order, warmupRuns, staggerMs, onFirst, control }) {
+async function measureProcessPair({ name, fake, sink, level, order, warmupRuns, staggerMs, onFirst, variant }) {
   const services = [];
   const dataDirs = [freshDataDir(), freshDataDir()];
   try {
     const off = { ENABLE_OTEL: 'false' };
-    // A control run (--control) makes "on" untraced too: what the method reads when nothing differs.
     const traced = { ENABLE_OTEL: 'true', OTEL_EXPORTER_OTLP_ENDPOINT: sink.origin, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: String(TRACE_SAMPLE_RATIO) };
-    const env = { off, on: control ? off : traced };
+    const on = variant.traced ? traced : { ...off, OTEL_EXPORTER_OTLP_ENDPOINT: sink.origin, ...variant.env };
+    const env = { off, on };
     const instances = {};
     for (const [i, condition] of (onFirst ? ['on', 'off'] : ['off', 'on']).entries()) {
       const parley = await startParley({ fakeOrigin: fake.origin, dataDir: dataDirs[i], env: env[condition] });
@@ -67,7 +82,7 @@ async function measureProcessPair({ name, fake, sink, level, order, warmupRuns, 
     /** One measurement of `condition`, the traced instance scraped meanwhile as Prometheus would. */
     const runOnce = async (condition, label) => {
       const { parley, target } = instances[condition];
-      const stopScraper = condition === 'on' && !control ? startScraper(parley.origin) : null;
+      const stopScraper = condition === 'on' && variant.scraped ? startScraper(parley.origin) : null;
       // The fake model is watched too, so its CPU is not taken for other work on the machine.
       const watch = { parley: parley.service.pid, fake: fake.service.pid };
       const run = await measure({ ...target, name: `${name} ${condition}` }, { ...level, staggerMs, watch });
@@ -95,7 +110,7 @@ async function measureProcessPair({ name, fake, sink, level, order, warmupRuns, 
  * differed by 0.88 to 1.03), so one pair of processes cannot resolve a 5 % target: the
  * throughput ratio is the median over the neighbouring runs' ratios of every pair.
  */
-async function telemetrySetup(name, fakePacing, { order, warmupRuns = 0, processPairs = 1, ...level }, staggerMs, sink, control) {
+async function telemetrySetup(name, fakePacing, { order, warmupRuns = 0, processPairs = 1, ...level }, staggerMs, sink, variant) {
   const fake = await startFake(fakePacing);
   try {
     const sinkBefore = sink.counts();
@@ -103,7 +118,7 @@ async function telemetrySetup(name, fakePacing, { order, warmupRuns = 0, process
     const pairRatios = [];
     for (let pair = 0; pair < processPairs; pair++) {
       // Which instance starts first alternates too.
-      const pairRuns = await measureProcessPair({ name: `${name} #${pair + 1}`, fake, sink, level, order, warmupRuns, staggerMs, onFirst: pair % 2 === 1, control });
+      const pairRuns = await measureProcessPair({ name: `${name} #${pair + 1}`, fake, sink, level, order, warmupRuns, staggerMs, onFirst: pair % 2 === 1, variant });
       runs.push(...pairRuns.map((run) => ({ ...run, processPair: pair + 1 })));
       // The order alternates in twos (off on, on off, ...): each two neighbours form a pair of runs.
       for (let i = 0; i + 1 < pairRuns.length; i += 2) {
@@ -156,18 +171,20 @@ async function telemetrySetup(name, fakePacing, { order, warmupRuns = 0, process
   }
 }
 
-/** Telemetry on vs off, paced (latency) and unpaced (CPU) setups; `plan.control`: both untraced. */
+/** Telemetry on vs off, paced (latency) and unpaced (CPU) setups; `plan.variant` names what *on* runs. */
 export async function telemetryCost(plan) {
+  const variantName = plan.variant ?? 'telemetry';
+  const variant = TELEMETRY_VARIANTS[variantName];
   const sink = await startOtlpSink();
   try {
     const pacedCycleMs = PACED_FAKE.ttftMs + PACED_FAKE.tokens * PACED_FAKE.tokenMs;
     return {
-      sampler: `parentbased_traceidratio ${TRACE_SAMPLE_RATIO}`,
-      control: Boolean(plan.control),
+      variant: variantName,
+      onLabel: variant.label,
       scrapeIntervalMs: 1000,
       setups: [
-        await telemetrySetup('paced', PACED_FAKE, plan.paced, pacedCycleMs, sink, plan.control),
-        await telemetrySetup('unpaced', UNPACED_FAKE, plan.unpaced, 0, sink, plan.control),
+        await telemetrySetup('paced', PACED_FAKE, plan.paced, pacedCycleMs, sink, variant),
+        await telemetrySetup('unpaced', UNPACED_FAKE, plan.unpaced, 0, sink, variant),
       ],
     };
   } finally {

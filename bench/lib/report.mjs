@@ -265,9 +265,8 @@ function telemetryReport(telemetry) {
   return [
     '#### Telemetry on vs off',
     '',
-    (telemetry.control ? '**Control run (--control): *on* is untraced and unscraped too, so on/off shows only the method\'s spread.** ' : '') +
-      `*off*: ENABLE_OTEL=false, /metrics not scraped. *on*: tracing with ${telemetry.sampler} to a stand-in OTLP/HTTP collector, ` +
-      `and /metrics scraped every ${telemetry.scrapeIntervalMs / 1000} s. Two instances side by side on one fake model; figures are means over the runs of each condition, ` +
+    (telemetry.variant === 'telemetry' ? '' : `**Variant \`--variant=${telemetry.variant}\`, not the target's setting.** `) +
+      `*off*: ENABLE_OTEL=false, /metrics not scraped. *on*: ${telemetry.onLabel}. Two instances side by side on one fake model; figures are means over the runs of each condition, ` +
       'except on/off: the median of the on/off ratios of neighbouring runs, over every pair of processes.',
     '',
     table(header, rows) + errorNotes(measurements) + noiseNote(measurements),
