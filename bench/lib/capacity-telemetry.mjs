@@ -62,8 +62,9 @@ function startScraper(origin) {
 const meanOf = (runs, pick) => round(mean(runs.map(pick).filter(Number.isFinite)), 2);
 
 /**
- * One pair of fresh Parley processes on `fake`, one with tracing off and unscraped, one tracing
- * into the sink and scraped every second, measured in `order`; resolves with the runs.
+ * One pair of fresh Parley processes on `fake`, one with tracing off and unscraped, one running
+ * `variant` (by default tracing into the sink, scraped every second), measured in `order`;
+ * resolves with the runs.
  */
 async function measureProcessPair({ name, fake, sink, level, order, warmupRuns, staggerMs, onFirst, variant }) {
   const services = [];
