@@ -4,7 +4,9 @@
 // stdout, every figure to bench/results/capacity.json (capacity-quick.json for --quick).
 // --only=streams,reads,telemetry runs only the parts named (figures then go to capacity[-quick]-partial.json).
 // --variant=NAME: what the telemetry part's *on* instance runs: telemetry (the default: the target's
-// setting), control (untraced: the method's spread), async-context or sampler-off (parts of the cost).
+// setting), control (untraced: the method's spread), async-context or sampler-off (parts of the cost),
+// or baseline (this build against --baseline=DIR, a checkout with its own build and node_modules,
+// such as `git worktree add DIR <ref>`: what a change costs the relay).
 // --wait-quiet=SECONDS: each telemetry measurement waits up to that long for other work on
 // the machine to stop, and a disturbed one is taken again (twice at most), as in run.mjs.
 // Needs a build (npm run build) and bench/node_modules (npm --prefix bench ci).
@@ -21,7 +23,7 @@ import { ROOT } from './lib/services.mjs';
 
 async function main() {
   const { values } = parseArgs({
-    options: { quick: { type: 'boolean', default: false }, variant: { type: 'string', default: 'telemetry' }, only: { type: 'string' }, 'wait-quiet': { type: 'string', default: '0' } },
+    options: { quick: { type: 'boolean', default: false }, variant: { type: 'string', default: 'telemetry' }, baseline: { type: 'string' }, only: { type: 'string' }, 'wait-quiet': { type: 'string', default: '0' } },
   });
   setPatienceFromOption(values['wait-quiet']);
   const mode = values.quick ? 'quick' : 'full';
@@ -29,7 +31,9 @@ async function main() {
   if (!Object.hasOwn(TELEMETRY_VARIANTS, values.variant)) {
     throw new Error(`--variant must be one of ${Object.keys(TELEMETRY_VARIANTS).join(', ')}, not '${values.variant}'`);
   }
-  if (plan.telemetry) plan.telemetry = { ...plan.telemetry, variant: values.variant };
+  if (values.variant === 'baseline' && !values.baseline) throw new Error('--variant=baseline needs --baseline=DIR, a checkout whose packages/server/dist is built');
+  const baselineMain = values.baseline ? path.resolve(values.baseline, 'packages/server/dist/main.js') : undefined;
+  if (plan.telemetry) plan.telemetry = { ...plan.telemetry, variant: values.variant, baselineMain };
   if (values.only) {
     const parts = values.only.split(',');
     for (const part of Object.keys(plan)) if (!parts.includes(part)) delete plan[part];

@@ -24,6 +24,8 @@ export const TELEMETRY_VARIANTS = {
   control: { label: 'untraced and unscraped too, so on/off shows only the method\'s spread', env: {} },
   'async-context': { label: 'untraced and unscraped, with one AsyncLocalStorage holding a value (what OpenTelemetry\'s context manager does)', env: { NODE_OPTIONS: `--import=${ASYNC_CONTEXT_PRELOAD}` } },
   'sampler-off': { label: 'ENABLE_OTEL=true with OTEL_TRACES_SAMPLER=always_off (nothing recorded or exported), unscraped', env: { ENABLE_OTEL: 'true', OTEL_TRACES_SAMPLER: 'always_off' } },
+  // *off* runs the build named by --baseline, *on* this one, both untraced: a change's cost to the relay.
+  baseline: { label: 'this build, untraced and unscraped, against *off* running the --baseline build (the code before a change)', env: {}, comparesBuilds: true },
 };
 
 /** One line of progress on stderr, so stdout stays the report. */
@@ -66,7 +68,7 @@ const meanOf = (runs, pick) => round(mean(runs.map(pick).filter(Number.isFinite)
  * `variant` (by default tracing into the sink, scraped every second), measured in `order`;
  * resolves with the runs.
  */
-async function measureProcessPair({ name, fake, sink, level, order, warmupRuns, staggerMs, onFirst, variant }) {
+async function measureProcessPair({ name, fake, sink, level, order, warmupRuns, staggerMs, onFirst, variant, baselineMain }) {
   const services = [];
   const dataDirs = [freshDataDir(), freshDataDir()];
   try {
@@ -76,7 +78,8 @@ async function measureProcessPair({ name, fake, sink, level, order, warmupRuns, 
     const env = { off, on };
     const instances = {};
     for (const [i, condition] of (onFirst ? ['on', 'off'] : ['off', 'on']).entries()) {
-      const parley = await startParley({ fakeOrigin: fake.origin, dataDir: dataDirs[i], env: env[condition] });
+      const main = condition === 'off' && variant.comparesBuilds ? baselineMain : undefined;
+      const parley = await startParley({ fakeOrigin: fake.origin, dataDir: dataDirs[i], env: env[condition], main });
       services.push(parley.service);
       instances[condition] = { parley, target: await prepareParley(parley) };
     }
@@ -111,7 +114,7 @@ async function measureProcessPair({ name, fake, sink, level, order, warmupRuns, 
  * differed by 0.88 to 1.03), so one pair of processes cannot resolve a 5 % target: the
  * throughput ratio is the median over the neighbouring runs' ratios of every pair.
  */
-async function telemetrySetup(name, fakePacing, { order, warmupRuns = 0, processPairs = 1, ...level }, staggerMs, sink, variant) {
+async function telemetrySetup(name, fakePacing, { order, warmupRuns = 0, processPairs = 1, ...level }, staggerMs, sink, variant, baselineMain) {
   const fake = await startFake(fakePacing);
   try {
     const sinkBefore = sink.counts();
@@ -119,7 +122,7 @@ async function telemetrySetup(name, fakePacing, { order, warmupRuns = 0, process
     const pairRatios = [];
     for (let pair = 0; pair < processPairs; pair++) {
       // Which instance starts first alternates too.
-      const pairRuns = await measureProcessPair({ name: `${name} #${pair + 1}`, fake, sink, level, order, warmupRuns, staggerMs, onFirst: pair % 2 === 1, variant });
+      const pairRuns = await measureProcessPair({ name: `${name} #${pair + 1}`, fake, sink, level, order, warmupRuns, staggerMs, onFirst: pair % 2 === 1, variant, baselineMain });
       runs.push(...pairRuns.map((run) => ({ ...run, processPair: pair + 1 })));
       // The order alternates in twos (off on, on off, ...): each two neighbours form a pair of runs.
       for (let i = 0; i + 1 < pairRuns.length; i += 2) {
@@ -184,8 +187,8 @@ export async function telemetryCost(plan) {
       onLabel: variant.label,
       scrapeIntervalMs: 1000,
       setups: [
-        await telemetrySetup('paced', PACED_FAKE, plan.paced, pacedCycleMs, sink, variant),
-        await telemetrySetup('unpaced', UNPACED_FAKE, plan.unpaced, 0, sink, variant),
+        await telemetrySetup('paced', PACED_FAKE, plan.paced, pacedCycleMs, sink, variant, plan.baselineMain),
+        await telemetrySetup('unpaced', UNPACED_FAKE, plan.unpaced, 0, sink, variant, plan.baselineMain),
       ],
     };
   } finally {

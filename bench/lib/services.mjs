@@ -49,10 +49,13 @@ export function setParleyNodeArgs(args) {
   parleyNodeArgs = args;
 }
 
-/** Starts Parley on `dataDir` (`env` adds or overrides variables); resolves with the time from spawn to the first 200 from /ready. */
-export async function startParley({ fakeOrigin, dataDir, env = {} }) {
+/**
+ * Starts Parley on `dataDir` (`env` adds or overrides variables; `main` runs another build, such as a
+ * checkout of the code before a change); resolves with the time from spawn to the first 200 from /ready.
+ */
+export async function startParley({ fakeOrigin, dataDir, env = {}, main = PARLEY_MAIN }) {
   const port = await freePort();
-  const service = spawnNode('parley', [...parleyNodeArgs, PARLEY_MAIN], {
+  const service = spawnNode('parley', [...parleyNodeArgs, main], {
     cwd: ROOT,
     env: {
       PORT: String(port),
