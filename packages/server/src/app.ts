@@ -26,7 +26,7 @@ import { createAnalyticsService } from './features/analytics/analytics.service.j
 import { auditRoutes } from './features/audit/audit.routes.js';
 import { createAuditService } from './features/audit/audit.service.js';
 import { authRoutes } from './features/auth/auth.routes.js';
-import { createAuthService } from './features/auth/auth.service.js';
+import { createAuthService, revokeCredentialsIn, revokeSessionsIn } from './features/auth/auth.service.js';
 import { SessionTokens } from './features/auth/session-tokens.js';
 import { chatsRoutes } from './features/chats/chats.routes.js';
 import { createChatsService } from './features/chats/chats.service.js';
@@ -42,6 +42,7 @@ import { filesRoutes } from './features/files/files.routes.js';
 import { healthRoutes } from './features/health/health.routes.js';
 import { createModelsService } from './features/models/models.service.js';
 import { modelsRoutes } from './features/models/models.routes.js';
+import { settingsRoutes } from './features/settings/settings.routes.js';
 import { createSettingsService } from './features/settings/settings.service.js';
 import { createUsersService } from './features/users/users.service.js';
 import { usersRoutes } from './features/users/users.routes.js';
@@ -109,15 +110,20 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     lifecycle,
   };
 
-  const tokens = await SessionTokens.load(db, config.WEBUI_SECRET_KEY, clock.now());
   const audit = createAuditService(platform);
   const analytics = createAnalyticsService(platform);
   const settings = createSettingsService(platform, audit);
-  const auth = createAuthService(platform, tokens, settings, audit);
+  const tokens = await SessionTokens.load(settings, config.WEBUI_SECRET_KEY);
   const files = createFilesService(platform);
-  const users = createUsersService(platform, files, audit);
   const chats = createChatsService(platform);
-  const connections = createConnectionsService(platform, audit);
+  // Users owns the users table; the owners of a user's other rows act on them in its transactions.
+  const users = createUsersService(platform, files, audit, {
+    revokeSessionsIn,
+    revokeCredentialsIn,
+    deleteUserRowsIn: [chats.deleteAllOfUserIn, revokeCredentialsIn],
+  });
+  const auth = createAuthService(platform, tokens, settings, users, audit);
+  const connections = createConnectionsService(platform, audit, settings);
   await connections.seedFromEnvironment();
   const models = createModelsService(platform, connections, audit);
   const events = createEventsService(platform);
@@ -154,9 +160,10 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const routes = installAccessControl(app, auth.authenticate);
 
   await completions.startBackgroundWork();
-  const stopRetention = startRetention(platform, randomUUID());
+  const stopRetention = startRetention(platform, { audit, analytics }, randomUUID());
   healthRoutes(app, platform);
   authRoutes(app, auth, settings, config.WEBUI_SESSION_COOKIE_SECURE);
+  settingsRoutes(app, settings);
   usersRoutes(app, users);
   chatsRoutes(app, chats);
   filesRoutes(app, files);

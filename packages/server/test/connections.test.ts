@@ -2,7 +2,9 @@ import { createServer, type Server } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeLlm, type FakeLlm } from '../../fake-llm/src/index.js';
+import { createAuditService } from '../src/features/audit/audit.service.js';
 import { createConnectionsService } from '../src/features/connections/connections.service.js';
+import { createSettingsService } from '../src/features/settings/settings.service.js';
 import { adminAndUser, signUp, type TestUser } from './support/factories.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
@@ -70,7 +72,9 @@ describe('connections: seeding from the environment', () => {
     for (const connection of before.body) {
       expect((await app.request('DELETE', `/api/v1/connections/${connection.id}`, { token: admin.token })).status).toBe(200);
     }
-    await createConnectionsService(app.parley.platform).seedFromEnvironment();
+    const { platform } = app.parley;
+    const audit = createAuditService(platform);
+    await createConnectionsService(platform, audit, createSettingsService(platform, audit)).seedFromEnvironment();
     const after = await app.request('GET', '/api/v1/connections/', { token: admin.token });
     expect(after.body).toEqual([]);
   });

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pruneOlderThan, startRetention } from '../src/features/retention/retention.js';
+import { createAnalyticsService } from '../src/features/analytics/analytics.service.js';
+import { createAuditService } from '../src/features/audit/audit.service.js';
+import { startRetention, type RetentionOwners } from '../src/features/retention/retention.js';
 import { eventually } from './support/streams.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
@@ -8,8 +10,11 @@ const day = 86_400_000;
 
 describe('retention of audit events and usage records', () => {
   let app: TestApp;
+  // The owners of the two tables, over the app's platform: each prunes its own rows.
+  let owners: RetentionOwners;
   beforeAll(async () => {
     app = await startTestApp();
+    owners = { audit: createAuditService(app.parley.platform), analytics: createAnalyticsService(app.parley.platform) };
   });
   afterAll(async () => {
     await app.close();
@@ -27,10 +32,10 @@ describe('retention of audit events and usage records', () => {
     for (let i = 0; i < old.length; i += 1000) await kysely.insertInto('usage_events').values(old.slice(i, i + 1000)).execute();
     await kysely.insertInto('usage_events').values(recent).execute();
 
-    expect(await pruneOlderThan(app.parley.platform.db, 'usage_events', now - 400 * day)).toBe(old.length);
+    expect(await owners.analytics.pruneOlderThan(now - 400 * day)).toBe(old.length);
     const left = await kysely.selectFrom('usage_events').select('id').execute();
     expect(left.map((row) => row.id).sort()).toEqual(recent.map((row) => row.id).sort());
-    expect(await pruneOlderThan(app.parley.platform.db, 'usage_events', now - 400 * day)).toBe(0);
+    expect(await owners.analytics.pruneOlderThan(now - 400 * day)).toBe(0);
   }, 60_000);
 
   it('runs on one instance of the cluster at a time, keeping what is younger than the configured days', async () => {
@@ -43,7 +48,7 @@ describe('retention of audit events and usage records', () => {
     const pruned: unknown[] = [];
     const log = { ...platform.log, info: (fields: unknown) => pruned.push(fields) } as typeof platform.log;
     // Two instances sharing state start their jobs together: the lease lets one of them prune.
-    const stops = ['instance-a', 'instance-b'].map((id) => startRetention({ ...platform, log }, id, { firstRunMs: 10 }));
+    const stops = ['instance-a', 'instance-b'].map((id) => startRetention({ ...platform, log }, owners, id, { firstRunMs: 10 }));
     try {
       await eventually(async () => ((await kysely.selectFrom('usage_events').select('id').where('id', '=', old.id).executeTakeFirst()) ? undefined : true));
       await new Promise((resolve) => setTimeout(resolve, 200));
@@ -63,7 +68,7 @@ describe('retention of audit events and usage records', () => {
     });
     const before = await kysely.selectFrom('audit_events').select(({ fn }) => fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     await kysely.insertInto('audit_events').values([event(now - 400 * day), event(now - 366 * day), event(now - 364 * day)]).execute();
-    expect(await pruneOlderThan(app.parley.platform.db, 'audit_events', now - 365 * day)).toBe(2);
+    expect(await owners.audit.pruneOlderThan(now - 365 * day)).toBe(2);
     const after = await kysely.selectFrom('audit_events').select(({ fn }) => fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     expect(Number(after.n)).toBe(Number(before.n) + 1);
   });

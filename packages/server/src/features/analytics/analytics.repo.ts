@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { deleteOlderThanInBatches } from '../../platform/db/batched-delete.js';
 import type { Database, UsageEventRow } from '../../platform/db/schema.js';
 
 type Q = Kysely<Database>;
@@ -105,4 +106,9 @@ export async function byDay(db: Q, range: Range) {
     .groupBy(dayOf)
     .execute();
   return rows.map((row) => ({ day: Number(row.day), ...totalsOf(row) }));
+}
+
+/** Deletes usage records older than `before` (epoch ms), in batches; answers how many went. */
+export function deleteUsageBefore(db: Q, before: number): Promise<number> {
+  return deleteOlderThanInBatches(db, 'usage_events', before);
 }

@@ -88,6 +88,9 @@ export function createAnalyticsService(platform: Platform) {
       }
       return days;
     },
+
+    /** Deletes usage records older than `before` (epoch ms), in batches; answers how many went. */
+    pruneOlderThan: (before: number): Promise<number> => repo.deleteUsageBefore(db.kysely, before),
   };
 }
 

@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { deleteOlderThanInBatches } from '../../platform/db/batched-delete.js';
 import type { AuditEventRow, Database } from '../../platform/db/schema.js';
 import type { AuditFilters } from './audit.schema.js';
 
@@ -60,4 +61,9 @@ export function eventsAfter(db: Q, filters: AuditFilters, after: { at: number; i
     query = query.where((eb) => eb.or([eb('at', '<', after.at), eb.and([eb('at', '=', after.at), eb('id', '<', after.id)])]));
   }
   return query.orderBy('at', 'desc').orderBy('id', 'desc').limit(limit).execute();
+}
+
+/** Deletes events older than `before` (epoch ms), in batches; answers how many went. */
+export function deleteEventsBefore(db: Q, before: number): Promise<number> {
+  return deleteOlderThanInBatches(db, 'audit_events', before);
 }

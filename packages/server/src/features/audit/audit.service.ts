@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import type { AuditContext } from '../../http/audit-context.js';
 import type { AuditEventRow, Database } from '../../platform/db/schema.js';
 import type { Platform } from '../../platform/platform.js';
-import type { AuditContext } from './audit-context.js';
 import { withoutSecrets } from './audit-details.js';
 import * as repo from './audit.repo.js';
 import type { AuditAction, AuditFilters, AuditListQuery } from './audit.schema.js';
+
+// Features that audit a change describe it with this: reachable here so they import only the service.
+export { changedFields, type FieldChanges } from './audit-details.js';
 
 /** What happened, to what; the actor, address and request id come from the AuditContext. */
 export interface AuditEventInput {
@@ -81,6 +84,9 @@ export function createAuditService(platform: Platform) {
         after = { at: last.at, id: last.id };
       }
     },
+
+    /** Deletes events older than `before` (epoch ms), in batches; answers how many went. */
+    pruneOlderThan: (before: number): Promise<number> => repo.deleteEventsBefore(db.kysely, before),
   };
 }
 

@@ -1,50 +1,17 @@
 import type { Kysely } from 'kysely';
-import type { Database, NewUser, Role, UserRow } from '../../platform/db/schema.js';
+import type { Database } from '../../platform/db/schema.js';
 
 type Q = Kysely<Database>;
-
-/** Finds a user by email (stored lower-cased). */
-export function findUserByEmail(db: Q, email: string): Promise<UserRow | undefined> {
-  return db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
-}
-
-/** Finds a user by id. */
-export function findUserById(db: Q, id: string): Promise<UserRow | undefined> {
-  return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
-}
-
-/** Inserts a user. */
-export async function insertUser(db: Q, user: NewUser): Promise<void> {
-  await db.insertInto('users').values(user).execute();
-}
-
-/** Sets a user's role. */
-export async function setUserRole(db: Q, id: string, role: Role, now: number): Promise<void> {
-  await db.updateTable('users').set({ role, updated_at: now }).where('id', '=', id).execute();
-}
-
-/** Claims the first-admin marker; true for exactly one caller ever, whatever the concurrency. */
-export async function claimFirstAdmin(db: Q, userId: string, now: number): Promise<boolean> {
-  const result = await db
-    .insertInto('config')
-    .values({ key: 'first_admin', value: userId, updated_at: now })
-    .onConflict((oc) => oc.column('key').doNothing())
-    .executeTakeFirst();
-  return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
-}
-
-/** True once the first admin exists. */
-export async function isAdminClaimed(db: Q): Promise<boolean> {
-  const row = await db.selectFrom('config').select('key').where('key', '=', 'first_admin').executeTakeFirst();
-  return row !== undefined;
-}
 
 /** Records a session so its token can be revoked. */
 export async function insertSession(db: Q, session: { id: string; user_id: string; created_at: number; expires_at: number | null }): Promise<void> {
   await db.insertInto('sessions').values(session).execute();
 }
 
-/** The user behind a live session, in one query. */
+/**
+ * The user behind a live session, in one query. It joins `users` (owned by the users feature)
+ * for reading only: this runs on every request, and one round trip instead of two matters there.
+ */
 export function findUserBySession(db: Q, sessionId: string, userId: string, now: number) {
   return db
     .selectFrom('sessions')
@@ -68,12 +35,7 @@ export async function deleteOtherSessions(db: Q, userId: string, keep: string | 
   await query.execute();
 }
 
-/** Sets a user's password hash. */
-export async function setPasswordHash(db: Q, userId: string, passwordHash: string, now: number): Promise<void> {
-  await db.updateTable('users').set({ password_hash: passwordHash, updated_at: now }).where('id', '=', userId).execute();
-}
-
-/** The user owning an API key hash. */
+/** The user owning an API key hash (joins `users` to read, as `findUserBySession` does). */
 export function findUserByApiKeyHash(db: Q, keyHash: string) {
   return db
     .selectFrom('api_keys')

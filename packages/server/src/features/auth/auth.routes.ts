@@ -1,10 +1,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../../http/app-types.js';
 import { callerOf } from '../../http/access.js';
-import { auditContextOf } from '../audit/audit-context.js';
+import { auditContextOf } from '../../http/audit-context.js';
 import type { UserRow } from '../../platform/db/schema.js';
-import { runtimeSettingsSchema, type SettingsService } from '../settings/settings.service.js';
-import { toUserResponse } from '../users/users.presenter.js';
+import type { SettingsService } from '../settings/settings.service.js';
+import { toUserResponse } from '../users/users.service.js';
 import { changePasswordBody, signinBody, signupBody } from './auth.schema.js';
 import type { AuthService } from './auth.service.js';
 
@@ -73,12 +73,4 @@ export function authRoutes(app: App, auth: AuthService, settings: SettingsServic
     await auth.deleteApiKey(callerOf(request), auditContextOf(request));
     return true;
   });
-
-  app.get(`${base}/admin/config`, { config: { access: 'admin' } }, () => settings.get());
-
-  app.post(
-    `${base}/admin/config`,
-    { config: { access: 'admin' }, schema: { body: runtimeSettingsSchema.partial().strict() } },
-    async (request) => settings.update(request.body, auditContextOf(request)),
-  );
 }

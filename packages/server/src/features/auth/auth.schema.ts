@@ -1,8 +1,5 @@
 import { z } from 'zod';
-
-export const emailSchema = z.email('must be a valid email address').max(254);
-// Bounded so one request cannot make argon2 hash megabytes.
-export const passwordSchema = z.string().min(8, 'must be at least 8 characters').max(256);
+import { emailSchema, passwordSchema } from '../users/users.service.js';
 
 export const signupBody = z.object({
   email: emailSchema,

@@ -1,23 +1,40 @@
 import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
 import { durationToMs } from '../../config.js';
 import type { AuthUser } from '../../http/access.js';
+import type { AuditContext } from '../../http/audit-context.js';
 import { httpErrors } from '../../http/errors.js';
-import type { UserRow } from '../../platform/db/schema.js';
+import { apiKeyHint, generateApiKey, hashApiKey } from '../../platform/crypto/api-keys.js';
+import { hashPassword, verifyPassword } from '../../platform/crypto/passwords.js';
+import type { Database, UserRow } from '../../platform/db/schema.js';
 import type { Platform } from '../../platform/platform.js';
-import type { AuditContext } from '../audit/audit-context.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { SettingsService } from '../settings/settings.service.js';
+import type { UsersService } from '../users/users.service.js';
 import * as repo from './auth.repo.js';
-import { apiKeyHint, generateApiKey, hashApiKey, hashPassword, verifyPassword } from './credentials.js';
 import type { SessionTokens } from './session-tokens.js';
 
-/** Sign-up, sign-in, sessions, passwords and API keys. */
+// The config key whose presence says the first account (the admin) exists.
+const firstAdminKey = 'first_admin';
+
+/** Ends a user's sessions except `keep` (null: all of them), in the caller's transaction. */
+export async function revokeSessionsIn(trx: Kysely<Database>, userId: string, keep: string | null): Promise<void> {
+  await repo.deleteOtherSessions(trx, userId, keep);
+}
+
+/** Ends every way a user signs in (sessions and API key), in the caller's transaction. */
+export async function revokeCredentialsIn(trx: Kysely<Database>, userId: string): Promise<void> {
+  await repo.deleteOtherSessions(trx, userId, null);
+  await repo.deleteApiKey(trx, userId);
+}
+
 /** The caller from a looked-up row, spelled out so every request's user shares one hidden class (a spread of a driver row does not). */
 function toAuthUser(row: Pick<AuthUser, 'id' | 'email' | 'name' | 'role'>, sessionId: string | null): AuthUser {
   return { id: row.id, email: row.email, name: row.name, role: row.role, sessionId };
 }
 
-export function createAuthService(platform: Platform, tokens: SessionTokens, settings: SettingsService, audit: AuditService) {
+/** Sign-up, sign-in, sessions, passwords and API keys. */
+export function createAuthService(platform: Platform, tokens: SessionTokens, settings: SettingsService, users: UsersService, audit: AuditService) {
   const { db, shared, clock, config } = platform;
   const sessionMs = durationToMs(config.JWT_EXPIRES_IN);
   const windowMs = config.LOGIN_RATE_LIMIT_WINDOW * 1000;
@@ -29,6 +46,10 @@ export function createAuthService(platform: Platform, tokens: SessionTokens, set
     await repo.insertSession(db.kysely, { id: sessionId, user_id: user.id, created_at: now, expires_at: expiresAt });
     const token = await tokens.sign({ userId: user.id, sessionId }, now, expiresAt);
     return { user, token, expiresAt };
+  }
+
+  async function isAdminClaimed(): Promise<boolean> {
+    return (await settings.readValue(firstAdminKey)) !== undefined;
   }
 
   async function refuseIfLocked(email: string, ip: string): Promise<void> {
@@ -43,10 +64,10 @@ export function createAuthService(platform: Platform, tokens: SessionTokens, set
     async signup(input: { email: string; password: string; name: string }, context: AuditContext) {
       const email = input.email.toLowerCase();
       const current = await settings.get();
-      if (!current.ENABLE_SIGNUP && (await repo.isAdminClaimed(db.kysely))) {
+      if (!current.ENABLE_SIGNUP && (await isAdminClaimed())) {
         throw httpErrors.forbidden('Sign-up is disabled; ask an administrator for an account');
       }
-      if (await repo.findUserByEmail(db.kysely, email)) throw httpErrors.conflict('An account with this email already exists');
+      if (await users.findByEmail(email)) throw httpErrors.conflict('An account with this email already exists');
       const passwordHash = await hashPassword(input.password);
       const now = clock.now();
       const user: UserRow = {
@@ -63,10 +84,10 @@ export function createAuthService(platform: Platform, tokens: SessionTokens, set
       };
       try {
         await db.kysely.transaction().execute(async (trx) => {
-          await repo.insertUser(trx, user);
-          if (await repo.claimFirstAdmin(trx, user.id, now)) {
+          await users.createIn(trx, user);
+          if (await settings.claimIn(trx, firstAdminKey, user.id)) {
             user.role = 'admin';
-            await repo.setUserRole(trx, user.id, 'admin', now);
+            await users.setRoleIn(trx, user.id, 'admin');
           }
           await audit.recordIn(trx, context, {
             action: 'auth.signup',
@@ -77,7 +98,7 @@ export function createAuthService(platform: Platform, tokens: SessionTokens, set
         });
       } catch (error) {
         // Two sign-ups with one email racing past the check above: the unique index decides.
-        if (await repo.findUserByEmail(db.kysely, email)) throw httpErrors.conflict('An account with this email already exists');
+        if (await users.findByEmail(email)) throw httpErrors.conflict('An account with this email already exists');
         throw error;
       }
       return issueSession(user);
@@ -87,7 +108,7 @@ export function createAuthService(platform: Platform, tokens: SessionTokens, set
     async signin(input: { email: string; password: string; ip: string }, context: AuditContext) {
       const email = input.email.toLowerCase();
       await refuseIfLocked(email, input.ip);
-      const user = await repo.findUserByEmail(db.kysely, email);
+      const user = await users.findByEmail(email);
       if (!(await verifyPassword(user?.password_hash, input.password)) || !user) {
         await Promise.all([
           shared.hit(`login:account:${email}`, config.LOGIN_RATE_LIMIT, windowMs),
@@ -110,7 +131,7 @@ export function createAuthService(platform: Platform, tokens: SessionTokens, set
 
     /** True until the first account (the admin) exists: the web app then shows onboarding. */
     async isOnboarding(): Promise<boolean> {
-      return !(await repo.isAdminClaimed(db.kysely));
+      return !(await isAdminClaimed());
     },
 
     /** Resolves a session token or API key to its user, or null. */
@@ -132,18 +153,18 @@ export function createAuthService(platform: Platform, tokens: SessionTokens, set
 
     /** The caller's full record. */
     async currentUser(user: AuthUser): Promise<UserRow> {
-      const row = await repo.findUserById(db.kysely, user.id);
+      const row = await users.find(user.id);
       if (!row) throw httpErrors.unauthenticated();
       return row;
     },
 
     /** Changes the password after checking the current one; other sessions are signed out. */
     async changePassword(user: AuthUser, current: string, next: string, context: AuditContext): Promise<void> {
-      const row = await repo.findUserById(db.kysely, user.id);
+      const row = await users.find(user.id);
       if (!row || !(await verifyPassword(row.password_hash, current))) {
         throw httpErrors.badRequest('Current password is incorrect');
       }
-      await repo.setPasswordHash(db.kysely, user.id, await hashPassword(next), clock.now());
+      await users.setPasswordHash(user.id, await hashPassword(next));
       await repo.deleteOtherSessions(db.kysely, user.id, user.sessionId);
       await audit.record(context, { action: 'auth.password.changed', target: { type: 'user', id: user.id } });
     },

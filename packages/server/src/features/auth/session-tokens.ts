@@ -1,13 +1,18 @@
 import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
-import { sql } from 'kysely';
-import type { Db } from '../../platform/db/connect.js';
+import type { SettingsService } from '../settings/settings.service.js';
 
 /** Claims inside a session token: the user and the session (revocable in the database). */
 export interface SessionClaims {
   userId: string;
   sessionId: string;
 }
+
+/** Where the generated secret is kept: the settings' key-value store, shared by every instance. */
+export type SecretStore = Pick<SettingsService, 'claim' | 'readValue'>;
+
+// The config key of the generated secret, used when WEBUI_SECRET_KEY is not set.
+const storedSecretKey = 'webui_secret_key';
 
 /** How many verified tokens are remembered (a few hundred bytes each). */
 const VERIFIED_TOKENS_KEPT = 10_000;
@@ -25,8 +30,8 @@ export class SessionTokens {
   private constructor(private readonly key: KeyObject) {}
 
   /** Uses WEBUI_SECRET_KEY, or the key stored in the database (created once, agreed by all instances). */
-  static async load(db: Db, configured: string | undefined, now: number): Promise<SessionTokens> {
-    const secret = configured ?? (await loadOrCreateStoredSecret(db, now));
+  static async load(store: SecretStore, configured: string | undefined): Promise<SessionTokens> {
+    const secret = configured ?? (await loadOrCreateStoredSecret(store));
     return new SessionTokens(createSecretKey(Buffer.from(secret, 'utf8')));
   }
 
@@ -61,18 +66,10 @@ export class SessionTokens {
   }
 }
 
-async function loadOrCreateStoredSecret(db: Db, now: number): Promise<string> {
-  const candidate = randomBytes(32).toString('base64url');
-  // Concurrent first starts race here; the primary key lets exactly one value win.
-  await db.kysely
-    .insertInto('config')
-    .values({ key: 'webui_secret_key', value: candidate, updated_at: now })
-    .onConflict((oc) => oc.column('key').doNothing())
-    .execute();
-  const row = await db.kysely
-    .selectFrom('config')
-    .select('value')
-    .where('key', '=', sql.lit('webui_secret_key'))
-    .executeTakeFirstOrThrow();
-  return row.value;
+async function loadOrCreateStoredSecret(store: SecretStore): Promise<string> {
+  // Concurrent first starts race here; the key is claimed once, so exactly one value wins and all read it.
+  await store.claim(storedSecretKey, randomBytes(32).toString('base64url'));
+  const secret = await store.readValue(storedSecretKey);
+  if (secret === undefined) throw new Error('the stored session secret could not be read back');
+  return secret;
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Updateable } from 'kysely';
+import type { Kysely, Updateable } from 'kysely';
 import { httpErrors } from '../../http/errors.js';
-import type { ChatsTable, MessageRow } from '../../platform/db/schema.js';
+import type { ChatsTable, Database, MessageRow } from '../../platform/db/schema.js';
 import type { Platform } from '../../platform/platform.js';
 import * as repo from './chats.repo.js';
 import type { AddMessageInput, ChatJson, ImportItem, PageQuery } from './chats.schema.js';
@@ -115,6 +115,9 @@ export function createChatsService(platform: Platform) {
 
     /** Deletes every chat of the caller. */
     removeAll: deleteAll,
+
+    /** Deletes every chat of a user with their messages, in the caller's transaction (the user's own deletion). */
+    deleteAllOfUserIn: (trx: Kysely<Database>, userId: string): Promise<void> => repo.deleteChatsOfUser(trx, userId),
 
     /** Pins or unpins a chat. */
     async togglePinned(userId: string, chatId: string): Promise<FullChat> {

@@ -3,8 +3,6 @@ import type { ConnectionRow, ConnectionsTable, Database } from '../../platform/d
 
 type Q = Kysely<Database>;
 
-const seedMarker = 'connections_seeded';
-
 /** Every connection in display order. */
 export function listConnections(db: Q): Promise<ConnectionRow[]> {
   return db.selectFrom('connections').selectAll().orderBy('position').orderBy('created_at').orderBy('id').execute();
@@ -54,14 +52,4 @@ export async function updateConnection(db: Q, id: string, patch: Updateable<Conn
 export async function deleteConnection(db: Q, id: string): Promise<boolean> {
   const result = await db.deleteFrom('connections').where('id', '=', id).executeTakeFirst();
   return Number(result.numDeletedRows) > 0;
-}
-
-/** Claims the "seeded from the environment" marker; true for exactly one caller ever. */
-export async function claimSeedMarker(db: Q, now: number): Promise<boolean> {
-  const result = await db
-    .insertInto('config')
-    .values({ key: seedMarker, value: 'true', updated_at: now })
-    .onConflict((oc) => oc.column('key').doNothing())
-    .executeTakeFirst();
-  return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
 }

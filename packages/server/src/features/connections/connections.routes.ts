@@ -1,5 +1,5 @@
 import type { App } from '../../http/app-types.js';
-import { auditContextOf } from '../audit/audit-context.js';
+import { auditContextOf } from '../../http/audit-context.js';
 import { toConnectionResponse } from './connections.presenter.js';
 import { connectionIdParams, createConnectionBody, testConnectionBody, updateConnectionBody } from './connections.schema.js';
 import type { ConnectionsService } from './connections.service.js';

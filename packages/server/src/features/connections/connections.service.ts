@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { httpErrors } from '../../http/errors.js';
 import type { ConnectionRow, ConnectionType } from '../../platform/db/schema.js';
 import type { Platform } from '../../platform/platform.js';
-import type { AuditContext } from '../audit/audit-context.js';
-import { changedFields } from '../audit/audit-details.js';
-import type { AuditService } from '../audit/audit.service.js';
+import type { AuditContext } from '../../http/audit-context.js';
+import { changedFields, type AuditService } from '../audit/audit.service.js';
+import type { SettingsService } from '../settings/settings.service.js';
 import * as repo from './connections.repo.js';
 import type { CreateConnectionInput, TestConnectionInput, UpdateConnectionInput } from './connections.schema.js';
 import { maskApiKey, parseModelIds } from './connections.presenter.js';
@@ -41,8 +41,11 @@ function auditedFields(row: ConnectionRow) {
   };
 }
 
+// The config key that says the environment's connections were seeded once (by any instance).
+const seedMarker = 'connections_seeded';
+
 /** Upstream connections: stored configuration, seeding from the environment, and reading their model lists. */
-export function createConnectionsService(platform: Platform, audit: AuditService) {
+export function createConnectionsService(platform: Platform, audit: AuditService, settings: SettingsService) {
   const { db, clock, config, log } = platform;
   const listTimeoutMs = config.AIOHTTP_CLIENT_TIMEOUT_MODEL_LIST * 1000;
   const listeners = new Set<ConnectionsListener>();
@@ -93,7 +96,7 @@ export function createConnectionsService(platform: Platform, audit: AuditService
       const seeded = await db.kysely.transaction().execute(async (trx) => {
         // Concurrent instances starting together: the marker's primary key lets exactly one seed. It is
         // written before the count is read so the transaction holds the write lock (SQLite) from the start.
-        if (!(await repo.claimSeedMarker(trx, now))) return false;
+        if (!(await settings.claimIn(trx, seedMarker, 'true'))) return false;
         if ((await repo.countConnections(trx)) > 0) return false;
         for (const [position, seed] of seeds.entries()) {
           await repo.insertConnection(trx, {

@@ -1,6 +1,6 @@
 import type { App } from '../../http/app-types.js';
 import { callerOf } from '../../http/access.js';
-import { auditContextOf } from '../audit/audit-context.js';
+import { auditContextOf } from '../../http/audit-context.js';
 import { toPresetResponse } from './models.presenter.js';
 import { createPresetBody, modelListQuery, presetIdQuery, updatePresetBody } from './models.schema.js';
 import type { ModelsService } from './models.service.js';

@@ -1,24 +1,14 @@
-import type { Db } from '../../platform/db/connect.js';
 import type { Platform } from '../../platform/platform.js';
+import type { AnalyticsService } from '../analytics/analytics.service.js';
+import type { AuditService } from '../audit/audit.service.js';
 
-/** Tables whose rows age out, keyed by their `at` timestamp (epoch ms). */
-type AgingTable = 'audit_events' | 'usage_events';
-
-/** Rows deleted per statement: short statements keep locks short on a busy database. */
-const BATCH = 5000;
 const dayMs = 86_400_000;
 const hourMs = 3_600_000;
 
-/** Deletes rows of `table` older than `before`, in batches; answers how many went. */
-export async function pruneOlderThan(db: Db, table: AgingTable, before: number): Promise<number> {
-  let deleted = 0;
-  for (;;) {
-    const batch = db.kysely.selectFrom(table).select('id').where('at', '<', before).limit(BATCH);
-    const result = await db.kysely.deleteFrom(table).where('id', 'in', batch).executeTakeFirst();
-    const count = Number(result.numDeletedRows);
-    deleted += count;
-    if (count < BATCH) return deleted;
-  }
+/** The owners of the aging tables: each deletes its own old rows. */
+export interface RetentionOwners {
+  audit: Pick<AuditService, 'pruneOlderThan'>;
+  analytics: Pick<AnalyticsService, 'pruneOlderThan'>;
 }
 
 /**
@@ -26,18 +16,18 @@ export async function pruneOlderThan(db: Db, table: AgingTable, before: number):
  * USAGE_RETENTION_DAYS (0 keeps them forever). Runs hourly on whichever instance takes
  * the shared lease, so a cluster prunes once per hour, not once per instance.
  */
-export function startRetention(platform: Platform, instanceId: string, { firstRunMs = 60_000 } = {}): () => void {
-  const { config, db, shared, clock, log } = platform;
+export function startRetention(platform: Platform, owners: RetentionOwners, instanceId: string, { firstRunMs = 60_000 } = {}): () => void {
+  const { config, shared, clock, log } = platform;
   const policies = [
-    { table: 'audit_events' as const, days: config.AUDIT_LOG_RETENTION_DAYS },
-    { table: 'usage_events' as const, days: config.USAGE_RETENTION_DAYS },
+    { table: 'audit_events', days: config.AUDIT_LOG_RETENTION_DAYS, prune: owners.audit.pruneOlderThan },
+    { table: 'usage_events', days: config.USAGE_RETENTION_DAYS, prune: owners.analytics.pruneOlderThan },
   ].filter((policy) => policy.days > 0);
   if (policies.length === 0) return () => undefined;
 
   async function run(): Promise<void> {
     if (!(await shared.acquireLease('retention', instanceId, hourMs - 60_000))) return;
-    for (const { table, days } of policies) {
-      const deleted = await pruneOlderThan(db, table, clock.now() - days * dayMs);
+    for (const { table, days, prune } of policies) {
+      const deleted = await prune(clock.now() - days * dayMs);
       if (deleted > 0) log.info({ table, deleted, days }, 'retention: deleted old rows');
     }
   }

@@ -1,22 +1,22 @@
-import { z } from 'zod';
+import type { Kysely } from 'kysely';
+import type { AuditContext } from '../../http/audit-context.js';
+import type { Database } from '../../platform/db/schema.js';
 import type { Platform } from '../../platform/platform.js';
-import type { AuditContext } from '../audit/audit-context.js';
-import { changedFields } from '../audit/audit-details.js';
-import type { AuditService } from '../audit/audit.service.js';
+import { changedFields, type AuditService } from '../audit/audit.service.js';
+import * as repo from './settings.repo.js';
+import { runtimeSettingsSchema, type RuntimeSettings } from './settings.schema.js';
 
-/** Settings admins change at run time; the environment gives their starting values. */
-export const runtimeSettingsSchema = z.object({
-  ENABLE_SIGNUP: z.boolean(),
-  DEFAULT_USER_ROLE: z.enum(['pending', 'user']),
-  ENABLE_TITLE_GENERATION: z.boolean(),
-});
-export type RuntimeSettings = z.infer<typeof runtimeSettingsSchema>;
+export type { RuntimeSettings } from './settings.schema.js';
 
 const settingsKey = 'runtime_settings';
 // Every instance rereads the database this often, so a change made on one is in force on all within a second.
 const cacheMs = 1000;
 
-/** Reads and writes the runtime settings, stored in the database as the source of truth. */
+/**
+ * Reads and writes the runtime settings, stored in the database as the source of truth, and
+ * keeps the other values of the `config` key-value table (markers, the stored secret) for the
+ * features that need them.
+ */
 export function createSettingsService({ db, config, clock }: Platform, audit: AuditService) {
   const defaults: RuntimeSettings = {
     ENABLE_SIGNUP: config.ENABLE_SIGNUP,
@@ -26,9 +26,9 @@ export function createSettingsService({ db, config, clock }: Platform, audit: Au
   let cached: { value: RuntimeSettings; at: number } | undefined;
 
   async function load(): Promise<RuntimeSettings> {
-    const row = await db.kysely.selectFrom('config').select('value').where('key', '=', settingsKey).executeTakeFirst();
-    if (!row) return defaults;
-    const stored = runtimeSettingsSchema.partial().safeParse(JSON.parse(row.value));
+    const value = await repo.readValue(db.kysely, settingsKey);
+    if (value === undefined) return defaults;
+    const stored = runtimeSettingsSchema.partial().safeParse(JSON.parse(value));
     return { ...defaults, ...(stored.success ? stored.data : {}) };
   }
 
@@ -45,16 +45,21 @@ export function createSettingsService({ db, config, clock }: Platform, audit: Au
       const before = await load();
       const next = { ...before, ...patch };
       const now = clock.now();
-      await db.kysely
-        .insertInto('config')
-        .values({ key: settingsKey, value: JSON.stringify(next), updated_at: now })
-        .onConflict((oc) => oc.column('key').doUpdateSet({ value: JSON.stringify(next), updated_at: now }))
-        .execute();
+      await repo.putValue(db.kysely, settingsKey, JSON.stringify(next), now);
       cached = { value: next, at: now };
       const changes = changedFields(before, next);
       if (Object.keys(changes).length > 0) await audit.record(context, { action: 'settings.updated', target: { type: 'settings', id: settingsKey }, details: changes });
       return next;
     },
+
+    /** The stored value of a key, uncached (markers and secrets other features keep here). */
+    readValue: (key: string): Promise<string | undefined> => repo.readValue(db.kysely, key),
+
+    /** Stores `value` under `key` unless it exists; true for exactly one caller ever, whatever the concurrency. */
+    claim: (key: string, value: string): Promise<boolean> => repo.claimKey(db.kysely, key, value, clock.now()),
+
+    /** `claim` inside the caller's transaction: the claim commits or rolls back with the caller's work. */
+    claimIn: (trx: Kysely<Database>, key: string, value: string): Promise<boolean> => repo.claimKey(trx, key, value, clock.now()),
   };
 }
 

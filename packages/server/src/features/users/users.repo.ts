@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { Database, UserRow, UserUpdate } from '../../platform/db/schema.js';
+import type { Database, NewUser, UserRow, UserUpdate } from '../../platform/db/schema.js';
 import type { ListUsersQuery } from './users.schema.js';
 
 type Q = Kysely<Database>;
@@ -66,30 +66,14 @@ export async function adminIds(db: Q, lock: boolean): Promise<string[]> {
   return rows.map((row) => row.id);
 }
 
+/** Inserts a user. */
+export async function insertUser(db: Q, user: NewUser): Promise<void> {
+  await db.insertInto('users').values(user).execute();
+}
+
 /** Applies changes to a user. */
 export async function updateUser(db: Q, id: string, changes: UserUpdate): Promise<void> {
   await db.updateTable('users').set(changes).where('id', '=', id).execute();
-}
-
-/** Ends every session of a user except `keep` (the caller's own, when they act on themselves). */
-export async function deleteSessions(db: Q, userId: string, keep: string | null = null): Promise<void> {
-  let query = db.deleteFrom('sessions').where('user_id', '=', userId);
-  if (keep) query = query.where('id', '!=', keep);
-  await query.execute();
-}
-
-/** Removes a user's API key. */
-export async function deleteApiKey(db: Q, userId: string): Promise<void> {
-  await db.deleteFrom('api_keys').where('user_id', '=', userId).execute();
-}
-
-/** Deletes a user's chats and their messages (the foreign keys would cascade; this says so explicitly). */
-export async function deleteChatsOfUser(db: Q, userId: string): Promise<void> {
-  await db
-    .deleteFrom('messages')
-    .where('chat_id', 'in', db.selectFrom('chats').select('id').where('user_id', '=', userId))
-    .execute();
-  await db.deleteFrom('chats').where('user_id', '=', userId).execute();
 }
 
 /** Deletes the user row itself; false when it was already gone. */

@@ -1,6 +1,6 @@
 import type { App } from '../../http/app-types.js';
 import { callerOf } from '../../http/access.js';
-import { auditContextOf } from '../audit/audit-context.js';
+import { auditContextOf } from '../../http/audit-context.js';
 import { toUserResponse } from './users.presenter.js';
 import { listUsersQuery, updateRoleBody, updateUserBody, userIdParams } from './users.schema.js';
 import type { UsersService } from './users.service.js';

@@ -1,5 +1,9 @@
 import { z } from 'zod';
-import { emailSchema, passwordSchema } from '../auth/auth.schema.js';
+
+/** An account's email: the same rule at sign-up and when an admin edits a user. */
+export const emailSchema = z.email('must be a valid email address').max(254);
+/** A new password. Bounded so one request cannot make argon2 hash megabytes. */
+export const passwordSchema = z.string().min(8, 'must be at least 8 characters').max(256);
 
 const roleSchema = z.enum(['admin', 'user', 'pending']);
 

@@ -1,18 +1,38 @@
 import type { Kysely } from 'kysely';
 import type { AuthUser } from '../../http/access.js';
+import type { AuditContext } from '../../http/audit-context.js';
 import { HttpError, httpErrors } from '../../http/errors.js';
+import { hashPassword } from '../../platform/crypto/passwords.js';
 import type { Database, Role, UserRow, UserUpdate } from '../../platform/db/schema.js';
 import type { Platform } from '../../platform/platform.js';
-import type { AuditContext } from '../audit/audit-context.js';
-import { changedFields } from '../audit/audit-details.js';
-import type { AuditService } from '../audit/audit.service.js';
-import { hashPassword } from '../auth/credentials.js';
+import { changedFields, type AuditService } from '../audit/audit.service.js';
 import type { FilesService } from '../files/files.service.js';
 import * as repo from './users.repo.js';
 import type { ListUsersQuery, UpdateUserInput } from './users.schema.js';
 
+// The API shape of a user and the email and password rules, for features (auth) that show or take users.
+export { toUserResponse, type UserResponse } from './users.presenter.js';
+export { emailSchema, passwordSchema } from './users.schema.js';
+
+/** One feature's work on its own rows of a user, inside the users service's transaction. */
+export type UserRowsAction = (trx: Kysely<Database>, userId: string) => Promise<void>;
+
+/**
+ * What the features owning a user's other rows do when the user's access ends or the user is
+ * deleted. The composition root supplies them, so users imports none of those features and auth,
+ * which reads users, can take part without an import cycle.
+ */
+export interface UserRowOwners {
+  /** Ends the user's sessions except `keep` (null: all of them). */
+  revokeSessionsIn(trx: Kysely<Database>, userId: string, keep: string | null): Promise<void>;
+  /** Ends every way the user signs in (sessions, API key). */
+  revokeCredentialsIn: UserRowsAction;
+  /** Each deletes its feature's rows of the user, in this order, before the user row goes. */
+  deleteUserRowsIn: readonly UserRowsAction[];
+}
+
 /** User administration: listing, roles, profile changes and deletion, under the admin safety rules. */
-export function createUsersService(platform: Platform, files: FilesService, audit: AuditService) {
+export function createUsersService(platform: Platform, files: FilesService, audit: AuditService, owners: UserRowOwners) {
   const { db, clock } = platform;
   const lockAdmins = db.dialect === 'postgres';
 
@@ -70,7 +90,7 @@ export function createUsersService(platform: Platform, files: FilesService, audi
         if (passwordHash) changes.password_hash = passwordHash;
         await repo.updateUser(trx, id, changes);
         // A reset password ends the account's other sessions, as a self-service change does.
-        if (passwordHash) await repo.deleteSessions(trx, id, id === actor.id ? actor.sessionId : null);
+        if (passwordHash) await owners.revokeSessionsIn(trx, id, id === actor.id ? actor.sessionId : null);
         await auditUpdate(trx, context, target, changes);
         return { ...target, ...changes };
       });
@@ -103,6 +123,22 @@ export function createUsersService(platform: Platform, files: FilesService, audi
     /** One page of users matching `query` (name or email, case-insensitive), and the total matching. */
     list: (query: ListUsersQuery) => repo.listUsers(db.kysely, query),
 
+    /** One user, or undefined when unknown. */
+    find: (id: string): Promise<UserRow | undefined> => repo.findUserById(db.kysely, id),
+
+    /** The user with this (lower-cased) email, or undefined. */
+    findByEmail: (email: string): Promise<UserRow | undefined> => repo.findUserByEmail(db.kysely, email),
+
+    /** Inserts a new user in the caller's transaction (sign-up). */
+    createIn: (trx: Kysely<Database>, user: UserRow): Promise<void> => repo.insertUser(trx, user),
+
+    /** Sets a user's role in the caller's transaction, with no admin checks (the first admin's sign-up). */
+    setRoleIn: (trx: Kysely<Database>, id: string, role: Role): Promise<void> => repo.updateUser(trx, id, { role, updated_at: clock.now() }),
+
+    /** Stores a new password hash for a user (a self-service change, already checked by the caller). */
+    setPasswordHash: (id: string, passwordHash: string): Promise<void> =>
+      repo.updateUser(db.kysely, id, { password_hash: passwordHash, updated_at: clock.now() }),
+
     /** One user; 404 when unknown. */
     async get(id: string): Promise<UserRow> {
       const user = await repo.findUserById(db.kysely, id);
@@ -124,16 +160,13 @@ export function createUsersService(platform: Platform, files: FilesService, audi
     async delete(actor: AuthUser, id: string, context: AuditContext): Promise<void> {
       const deleted = await withTarget(id, true, async (trx, target, admins) => {
         refuseLosingAdmin(actor, target, admins, 'delete');
-        await repo.deleteSessions(trx, id);
-        await repo.deleteApiKey(trx, id);
+        await owners.revokeCredentialsIn(trx, id);
         await repo.updateUser(trx, id, { role: 'pending', updated_at: clock.now() });
         return { email: target.email, name: target.name, role: target.role };
       });
       await files.deleteAllForUser(id);
       await db.kysely.transaction().execute(async (trx) => {
-        await repo.deleteChatsOfUser(trx, id);
-        await repo.deleteSessions(trx, id);
-        await repo.deleteApiKey(trx, id);
+        for (const deleteRowsIn of owners.deleteUserRowsIn) await deleteRowsIn(trx, id);
         await repo.deleteUserRow(trx, id);
         await audit.recordIn(trx, context, { action: 'user.deleted', target: { type: 'user', id }, details: deleted });
       });
