@@ -87,7 +87,7 @@ export function createAuthService(platform: Platform, tokens: SessionTokens, set
           await users.createIn(trx, user);
           if (await settings.claimIn(trx, firstAdminKey, user.id)) {
             user.role = 'admin';
-            await users.setRoleIn(trx, user.id, 'admin');
+            await users.setRoleIn(trx, user.id, 'admin', now);
           }
           await audit.recordIn(trx, context, {
             action: 'auth.signup',

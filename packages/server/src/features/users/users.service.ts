@@ -133,7 +133,7 @@ export function createUsersService(platform: Platform, files: FilesService, audi
     createIn: (trx: Kysely<Database>, user: UserRow): Promise<void> => repo.insertUser(trx, user),
 
     /** Sets a user's role in the caller's transaction, with no admin checks (the first admin's sign-up). */
-    setRoleIn: (trx: Kysely<Database>, id: string, role: Role): Promise<void> => repo.updateUser(trx, id, { role, updated_at: clock.now() }),
+    setRoleIn: (trx: Kysely<Database>, id: string, role: Role, now = clock.now()): Promise<void> => repo.updateUser(trx, id, { role, updated_at: now }),
 
     /** Stores a new password hash for a user (a self-service change, already checked by the caller). */
     setPasswordHash: (id: string, passwordHash: string): Promise<void> =>
