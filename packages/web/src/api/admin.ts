@@ -22,7 +22,7 @@ export const updateConnection = (connectionId: string, input: Partial<Connection
 
 export const deleteConnection = (connectionId: string) => api<boolean>(`/api/v1/connections/${q(connectionId)}`, { method: 'DELETE' });
 
-
+/** Asks a connection for its model list; the server answers whether that worked. */
 export const testConnection = (connectionId: string) =>
   api<ConnectionTestResult>(`/api/v1/connections/${q(connectionId)}/test`, { method: 'POST' });
 
