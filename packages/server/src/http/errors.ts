@@ -1,21 +1,7 @@
-/** Stable machine-readable error codes; clients may branch on them. */
-export type ErrorCode =
-  | 'bad_request'
-  | 'validation_failed'
-  | 'malformed_json'
-  | 'unsupported_media_type'
-  | 'payload_too_large'
-  | 'unauthenticated'
-  | 'forbidden'
-  | 'pending_approval'
-  | 'not_found'
-  | 'conflict'
-  | 'rate_limited'
-  | 'upstream_error'
-  | 'upstream_rate_limited'
-  | 'upstream_timeout'
-  | 'unavailable'
-  | 'internal';
+import type { ErrorCode } from '@parley/wire';
+
+/** Stable machine-readable error codes (listed in @parley/wire: clients may branch on them). */
+export type { ErrorCode };
 
 /** An error that maps to an HTTP response `{ detail, code }` (Open WebUI clients read `detail`). */
 export class HttpError extends Error {

@@ -1,10 +1,10 @@
+import type { Connection, ConnectionTestResult, Preset, PresetParams, Role, User, UserList } from '@parley/wire';
 import { api } from './http';
-import type { Connection, Preset, Role, User } from './types';
 
 const q = encodeURIComponent;
 
 export const listUsers = (page: number, query: string) =>
-  api<{ users: User[]; total: number }>(`/api/v1/users/?page=${page}&query=${q(query)}`);
+  api<UserList>(`/api/v1/users/?page=${page}&query=${q(query)}`);
 
 export const setUserRole = (userId: string, role: Role) => api<User>('/api/v1/users/update/role', { method: 'POST', body: { id: userId, role } });
 
@@ -23,15 +23,13 @@ export const updateConnection = (connectionId: string, input: Partial<Connection
 export const deleteConnection = (connectionId: string) => api<boolean>(`/api/v1/connections/${q(connectionId)}`, { method: 'DELETE' });
 
 /** Asks a connection for its model list; the server answers whether that worked. */
-export type ConnectionTest = { ok: true; models: number; latency_ms: number } | { ok: false; error: string };
-
 export const testConnection = (connectionId: string) =>
-  api<ConnectionTest>(`/api/v1/connections/${q(connectionId)}/test`, { method: 'POST' });
+  api<ConnectionTestResult>(`/api/v1/connections/${q(connectionId)}/test`, { method: 'POST' });
 
 export const listPresets = () => api<Preset[]>('/api/v1/models/');
 
-/** A preset as the admin form edits it. */
-export type PresetInput = Pick<Preset, 'id' | 'base_model_id' | 'name' | 'params'>;
+/** A preset as the admin form edits it; a null parameter is left to the request. */
+export type PresetInput = Pick<Preset, 'id' | 'base_model_id' | 'name'> & { params: { [K in keyof PresetParams]?: PresetParams[K] | null } };
 
 export const createPreset = (input: PresetInput) => api<Preset>('/api/v1/models/create', { method: 'POST', body: input });
 

@@ -1,8 +1,5 @@
+import type { AdminConfig, ApiKeyHint, NewApiKey, PublicConfig, Session, User } from '@parley/wire';
 import { api, ApiError } from './http';
-import type { AdminConfig, PublicConfig, User } from './types';
-
-/** A signed-in session as signin/signup return it (the cookie carries the token). */
-export type Session = User & { token: string; token_type: string };
 
 /** The signed-in user, or null when signed out. */
 export async function currentUser(): Promise<User | null> {
@@ -35,12 +32,12 @@ export const changePassword = (password: string, newPassword: string) =>
   api<boolean>('/api/v1/auths/update/password', { method: 'POST', body: { password, new_password: newPassword } });
 
 /** Creates (or replaces) the caller's API key; the whole key is shown only now. */
-export const createApiKey = () => api<{ api_key: string }>('/api/v1/auths/api_key', { method: 'POST' });
+export const createApiKey = () => api<NewApiKey>('/api/v1/auths/api_key', { method: 'POST' });
 
 /** The caller's API key hint, or null when there is none. */
-export async function getApiKey(): Promise<{ api_key: string; created_at?: number } | null> {
+export async function getApiKey(): Promise<ApiKeyHint | null> {
   try {
-    return await api<{ api_key: string; created_at?: number }>('/api/v1/auths/api_key');
+    return await api<ApiKeyHint>('/api/v1/auths/api_key');
   } catch (error) {
     if (error instanceof ApiError && error.status === 404) return null;
     throw error;

@@ -1,5 +1,6 @@
+import type { Chat, ChatSummary, ModelList } from '@parley/wire';
+import type { History } from '../lib/message';
 import { api } from './http';
-import type { Chat, ChatSummary, History, Model } from './types';
 
 const base = '/api/v1/chats';
 const id = encodeURIComponent;
@@ -34,4 +35,4 @@ export const setCurrentMessage = (chatId: string, messageId: string) =>
   api<Chat>(`${base}/${id(chatId)}/current`, { method: 'POST', body: { message_id: messageId } });
 
 /** Models the caller may chat with (base models and presets). */
-export const listModels = async () => (await api<{ data: Model[] }>('/api/models')).data;
+export const listModels = async () => (await api<ModelList>('/api/models')).data;

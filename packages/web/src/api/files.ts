@@ -1,5 +1,5 @@
+import type { ErrorBody, UploadedFile } from '@parley/wire';
 import { ApiError } from './http';
-import type { UploadedFile } from './types';
 
 /** Uploads one file as multipart `file`, reporting progress from 0 to 1. XHR, since fetch cannot report upload progress. */
 export function uploadFile(file: File, onProgress: (fraction: number) => void, signal?: AbortSignal): Promise<UploadedFile> {
@@ -11,7 +11,7 @@ export function uploadFile(file: File, onProgress: (fraction: number) => void, s
       if (event.lengthComputable) onProgress(event.loaded / event.total);
     };
     xhr.onload = () => {
-      const body = xhr.response as (UploadedFile & { detail?: string; code?: string }) | null;
+      const body = xhr.response as (UploadedFile & Partial<ErrorBody>) | null;
       if (xhr.status >= 200 && xhr.status < 300 && body) resolve(body);
       else reject(new ApiError(xhr.status, body?.detail ?? `Upload failed (${xhr.status})`, body?.code));
     };

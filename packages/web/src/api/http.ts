@@ -1,9 +1,11 @@
+import type { ErrorCode } from '@parley/wire';
+
 /** A failed API call: the status, the server's `detail` and `code`. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
-    readonly code?: string,
+    readonly code?: ErrorCode,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -22,11 +24,12 @@ export function onUnauthenticated(listener: Listener): () => void {
 /** Turns a non-2xx response into an ApiError with the server's message. */
 export async function errorFrom(response: Response): Promise<ApiError> {
   let detail = `${response.status} ${response.statusText}`.trim();
-  let code: string | undefined;
+  let code: ErrorCode | undefined;
   try {
     const body = (await response.json()) as { detail?: unknown; code?: unknown };
     if (typeof body.detail === 'string') detail = body.detail;
-    if (typeof body.code === 'string') code = body.code;
+    // Codes come from the server's one error handler, which writes only ErrorCode values.
+    if (typeof body.code === 'string') code = body.code as ErrorCode;
   } catch {
     // Not JSON (a proxy's error page): the status line says enough.
   }

@@ -1,3 +1,5 @@
+import type { CompletionChunk, StreamError, TakeoverEvent, Usage } from '@parley/wire';
+
 /**
  * One decoded server-sent event's data, or the end marker. `id` is set when the
  * event itself carried an `id:` field (Parley puts it on the last event of a batch).
@@ -68,11 +70,11 @@ export class SseParser {
 /** What one OpenAI chunk means for the answer being shown. */
 export type ChunkEvent =
   | { type: 'delta'; content: string }
-  | { type: 'usage'; usage: { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number } }
+  | { type: 'usage'; usage: Usage }
   | { type: 'error'; message: string }
   | { type: 'finish'; reason: string }
   /** Parley's own event on a resumed stream: another instance took the answer over; `regenerate` starts the text afresh. */
-  | { type: 'takeover'; mode: 'continue' | 'regenerate' }
+  | { type: 'takeover'; mode: TakeoverEvent['parley']['mode'] }
   | { type: 'ignore' };
 
 /** Reads one `data:` payload of an OpenAI chat completion stream. */
@@ -84,10 +86,9 @@ export function readChunk(data: string): ChunkEvent[] {
     return [{ type: 'ignore' }];
   }
   if (!json || typeof json !== 'object') return [{ type: 'ignore' }];
-  const chunk = json as {
-    error?: { message?: string } | string;
-    choices?: { delta?: { content?: string | null }; finish_reason?: string | null }[];
-    usage?: { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number } | null;
+  // Read warily: chunks relayed from the upstream as they came may lack fields, or carry an error as text.
+  const chunk = json as Partial<Pick<CompletionChunk, 'choices' | 'usage'>> & {
+    error?: Partial<StreamError['error']> | string;
     parley?: { event?: string; mode?: string };
   };
   if (chunk.parley?.event === 'takeover') return [{ type: 'takeover', mode: chunk.parley.mode === 'regenerate' ? 'regenerate' : 'continue' }];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ChatSummary } from '../api/types';
+import type { ChatSummary } from '@parley/wire';
 import { groupChats, groupLabel } from './dates';
 
 // Noon, 15 June 2025, local time.

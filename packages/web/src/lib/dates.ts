@@ -1,4 +1,4 @@
-import type { ChatSummary } from '../api/types';
+import type { ChatSummary } from '@parley/wire';
 
 /** A titled run of chats in the sidebar. */
 export interface ChatGroup {

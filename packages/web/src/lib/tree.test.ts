@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Message } from '../api/types';
+import type { Message } from './message';
 import { branchPosition, errorText, latestLeaf, pathTo, switchBranch, withMessage } from './tree';
 
 function tree(spec: [id: string, parentId: string | null, role: Message['role']][]): Record<string, Message> {

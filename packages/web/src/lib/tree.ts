@@ -1,4 +1,4 @@
-import type { History, Message } from '../api/types';
+import type { History, Message } from './message';
 
 type Messages = Record<string, Message>;
 

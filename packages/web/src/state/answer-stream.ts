@@ -1,5 +1,5 @@
 import type { ChunkEvent } from '../api/sse';
-import type { Message } from '../api/types';
+import type { Message } from '../lib/message';
 import { withPatch } from '../lib/tree';
 import { useChat } from './chat';
 

@@ -1,7 +1,7 @@
 import { create } from 'zustand';
+import type { ChatSummary } from '@parley/wire';
 import { listChats, listPinned } from '../api/chats';
 import { messageOf } from '../api/http';
-import type { ChatSummary } from '../api/types';
 
 const pageSize = 50;
 

@@ -1,7 +1,8 @@
 import { create } from 'zustand';
+import type { Chat } from '@parley/wire';
 import { setCurrentMessage } from '../api/chats';
 import { messageOf } from '../api/http';
-import type { Chat, History, Message } from '../api/types';
+import type { History, Message } from '../lib/message';
 import { pathTo, switchBranch } from '../lib/tree';
 
 /** The answer this tab is streaming. */

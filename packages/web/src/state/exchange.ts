@@ -1,8 +1,8 @@
 import { createChat, getChat } from '../api/chats';
 import { stopGeneration, streamCompletion, type OutgoingMessage } from '../api/completions';
 import { ApiError, messageOf } from '../api/http';
-import type { History, Message, MessageFile } from '../api/types';
 import { newId } from '../lib/format';
+import { filesOf, type History, type Message, type MessageFile } from '../lib/message';
 import { pathTo, withMessage, withPatch } from '../lib/tree';
 import { summaryOf, useChatList } from './chat-list';
 import { AnswerText, answerWriter } from './answer-stream';
@@ -179,7 +179,7 @@ export async function regenerate(userMessage: Message, model: string): Promise<v
   if (unsavedIds.includes(userMessage.id)) {
     // Never saved (the server refused it): send it again as it was.
     useChat.setState((s) => ({ unsavedIds: s.unsavedIds.filter((id) => id !== userMessage.id), history: dropSubtree(s.history, userMessage.id) }));
-    await run({ chatId, model, userMessage: { id: newId(), parentId: userMessage.parentId, content: userMessage.content, attachments: userMessage.files ?? [] } });
+    await run({ chatId, model, userMessage: { id: newId(), parentId: userMessage.parentId, content: userMessage.content, attachments: filesOf(userMessage) } });
     return;
   }
   await run({ chatId, model, regenerateOf: userMessage.id });
@@ -189,7 +189,7 @@ export async function regenerate(userMessage: Message, model: string): Promise<v
 export async function editMessage(original: Message, content: string, model: string): Promise<void> {
   const { chatId, generation } = useChat.getState();
   if (!chatId || generation) return;
-  await run({ chatId, model, userMessage: { id: newId(), parentId: original.parentId, content, attachments: original.files ?? [] } });
+  await run({ chatId, model, userMessage: { id: newId(), parentId: original.parentId, content, attachments: filesOf(original) } });
 }
 
 /** Stops the streaming answer; the server keeps what was written. */

@@ -1,11 +1,11 @@
 import { create } from 'zustand';
+import type { ModelInfo } from '@parley/wire';
 import { listModels } from '../api/chats';
 import { messageOf } from '../api/http';
-import type { Model } from '../api/types';
 import { useSettings } from './settings';
 
 interface ModelsStore {
-  models: Model[];
+  models: ModelInfo[];
   isLoaded: boolean;
   error: string | null;
   /** The model the composer sends to. */
@@ -15,7 +15,7 @@ interface ModelsStore {
 }
 
 /** The first choice that exists: the user's default, the last used, then the first listed. */
-export function pickModel(models: readonly Model[], ...preferred: (string | null | undefined)[]): string {
+export function pickModel(models: readonly ModelInfo[], ...preferred: (string | null | undefined)[]): string {
   for (const id of preferred) if (id && models.some((model) => model.id === id)) return id;
   return models[0]?.id ?? '';
 }

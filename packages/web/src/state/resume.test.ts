@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Chat, History, Message } from '../api/types';
+import type { Chat } from '@parley/wire';
+import type { History, Message } from '../lib/message';
 import { initialChatState, openNewChat, useChat } from './chat';
 import { sendMessage, stopAnswer } from './exchange';
 import { openChat } from './open-chat';

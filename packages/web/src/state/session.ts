@@ -1,7 +1,7 @@
 import { create } from 'zustand';
+import type { PublicConfig, User } from '@parley/wire';
 import { currentUser, publicConfig, signIn, signOut, signUp } from '../api/auth';
 import { messageOf } from '../api/http';
-import type { PublicConfig, User } from '../api/types';
 
 /** Where the app stands with the server. */
 export type SessionStatus = 'loading' | 'signedOut' | 'signedIn' | 'unreachable';

@@ -1,3 +1,4 @@
+import type { AuditEvent } from '@parley/wire';
 import type { AuditEventRow } from '../../platform/db/schema.js';
 
 function parseDetails(text: string): Record<string, unknown> {
@@ -10,7 +11,7 @@ function parseDetails(text: string): Record<string, unknown> {
 }
 
 /** An audit event as the admin API shows it (time in epoch seconds, details as an object). */
-export function toAuditEventResponse(row: AuditEventRow) {
+export function toAuditEventResponse(row: AuditEventRow): AuditEvent {
   return {
     id: row.id,
     at: Math.floor(row.at / 1000),

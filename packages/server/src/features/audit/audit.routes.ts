@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import type { AuditPage } from '@parley/wire';
 import type { App } from '../../http/app-types.js';
 import { toAuditCsv, toAuditEventResponse } from './audit.presenter.js';
 import { auditExportQuery, auditListQuery } from './audit.schema.js';
@@ -9,7 +10,7 @@ export function auditRoutes(app: App, audit: AuditService): void {
   const base = '/api/v1/audit';
   const admin = { access: 'admin' } as const;
 
-  app.get(`${base}/`, { config: admin, schema: { querystring: auditListQuery } }, async (request) => {
+  app.get(`${base}/`, { config: admin, schema: { querystring: auditListQuery } }, async (request): Promise<AuditPage> => {
     const { events, total } = await audit.list(request.query);
     return { events: events.map(toAuditEventResponse), total };
   });

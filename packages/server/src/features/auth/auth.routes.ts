@@ -1,3 +1,4 @@
+import type { ApiKeyHint, NewApiKey, PublicConfig, Session } from '@parley/wire';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../../http/app-types.js';
 import { callerOf } from '../../http/access.js';
@@ -12,14 +13,14 @@ const version = '0.1.0';
 
 /** Open WebUI's /api/v1/auths endpoints, and the public `/api/config` the web app starts from. */
 export function authRoutes(app: App, auth: AuthService, settings: SettingsService, secureCookie: boolean): void {
-  app.get('/api/config', { config: { access: 'public' } }, async () => {
+  app.get('/api/config', { config: { access: 'public' } }, async (): Promise<PublicConfig> => {
     const [onboarding, current] = await Promise.all([auth.isOnboarding(), settings.get()]);
     return { name: 'Parley', version, onboarding, features: { enable_signup: onboarding || current.ENABLE_SIGNUP } };
   });
 
   const base = '/api/v1/auths';
 
-  function sendSession(reply: FastifyReply, session: { user: UserRow; token: string; expiresAt: number | null }) {
+  function sendSession(reply: FastifyReply, session: { user: UserRow; token: string; expiresAt: number | null }): Session {
     reply.setCookie('token', session.token, {
       path: '/',
       httpOnly: true,
@@ -60,11 +61,11 @@ export function authRoutes(app: App, auth: AuthService, settings: SettingsServic
     return true;
   });
 
-  app.post(`${base}/api_key`, { config: { access: 'verified' } }, async (request) => ({
+  app.post(`${base}/api_key`, { config: { access: 'verified' } }, async (request): Promise<NewApiKey> => ({
     api_key: await auth.createApiKey(callerOf(request), auditContextOf(request)),
   }));
 
-  app.get(`${base}/api_key`, { config: { access: 'verified' } }, async (request) => {
+  app.get(`${base}/api_key`, { config: { access: 'verified' } }, async (request): Promise<ApiKeyHint> => {
     const key = await auth.getApiKey(callerOf(request));
     return { api_key: key.key_hint, created_at: Math.floor(key.created_at / 1000) };
   });

@@ -1,3 +1,4 @@
+import type { Chat, ChatSummary as ChatSummaryResponse, Message } from '@parley/wire';
 import type { ChatRow, MessageRow } from '../../platform/db/schema.js';
 import { readChatMeta, type ChatSummary } from './chats.repo.js';
 import { childrenIndex, messageFromRow, pathTo, type TreeMessage } from './message-tree.js';
@@ -5,7 +6,7 @@ import { childrenIndex, messageFromRow, pathTo, type TreeMessage } from './messa
 const seconds = (ms: number) => Math.floor(ms / 1000);
 
 /** A chat in a listing (Open WebUI's title/id shape plus its flags). */
-export function toChatSummary(row: ChatSummary) {
+export function toChatSummary(row: ChatSummary): ChatSummaryResponse {
   return {
     id: row.id,
     title: row.title,
@@ -17,7 +18,7 @@ export function toChatSummary(row: ChatSummary) {
 }
 
 /** One message as Open WebUI's chat JSON holds it in `history.messages`. */
-export function toMessageResponse(message: TreeMessage, childrenIds: string[]) {
+export function toMessageResponse(message: TreeMessage, childrenIds: string[]): Message {
   return {
     id: message.id,
     parentId: message.parentId,
@@ -37,7 +38,7 @@ export function toMessageResponse(message: TreeMessage, childrenIds: string[]) {
 export type MessageResponse = ReturnType<typeof toMessageResponse>;
 
 /** A whole chat in Open WebUI's shape; `rows` must come sorted by created_at, id. */
-export function toChatResponse(chat: ChatRow, rows: readonly MessageRow[]) {
+export function toChatResponse(chat: ChatRow, rows: readonly MessageRow[]): Chat {
   const messages = rows.map(messageFromRow);
   const children = childrenIndex(messages);
   const byId = new Map(messages.map((m) => [m.id, m]));
@@ -55,7 +56,8 @@ export function toChatResponse(chat: ChatRow, rows: readonly MessageRow[]) {
       models: meta.models,
       params: meta.params,
       history: { messages: history, currentId },
-      messages: pathTo(byId, currentId).map((m) => history[m.id]),
+      // Every message on the path is in the history.
+      messages: pathTo(byId, currentId).map((m) => history[m.id]!),
       timestamp: seconds(chat.created_at),
     },
     pinned: chat.is_pinned === 1,

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import type { CompletionChunk, StreamError } from '@parley/wire';
 import type { UpstreamEvent } from '../../platform/llm/types.js';
 import type { GenerationInfo, GenerationOutcome, StreamingListener } from './generation.js';
 
@@ -17,7 +18,7 @@ function chunk(info: GenerationInfo, delta: Record<string, unknown>, finishReaso
     created: info.createdAt,
     model: info.model,
     choices: [{ index: 0, delta, finish_reason: finishReason }],
-  });
+  } satisfies CompletionChunk);
 }
 
 function relayRaw(raw: string, info: GenerationInfo): string {
@@ -40,8 +41,8 @@ export function toSseText(batch: UpstreamEvent[], info: GenerationInfo, includeU
     else if (event.type === 'other') data = relayRaw(event.raw, info);
     else if (event.type === 'finish' && !info.hasRawChunks) data = chunk(info, {}, event.reason);
     else if (event.type === 'usage' && includeUsage) {
-      data = JSON.stringify({ id: `chatcmpl-${info.id}`, object: 'chat.completion.chunk', created: info.createdAt, model: info.model, choices: [], usage: event.usage });
-    } else if (event.type === 'error') data = JSON.stringify({ error: { message: event.message, type: 'upstream_error' } });
+      data = JSON.stringify({ id: `chatcmpl-${info.id}`, object: 'chat.completion.chunk', created: info.createdAt, model: info.model, choices: [], usage: event.usage } satisfies CompletionChunk);
+    } else if (event.type === 'error') data = JSON.stringify({ error: { message: event.message, type: 'upstream_error' } } satisfies StreamError);
     if (data !== undefined) text += `data: ${data}\n\n`;
   }
   return eventId === undefined || text === '' ? text : `${text.slice(0, -1)}id: ${eventId}\n\n`;

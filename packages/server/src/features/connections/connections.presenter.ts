@@ -1,3 +1,4 @@
+import type { Connection } from '@parley/wire';
 import type { ConnectionRow } from '../../platform/db/schema.js';
 
 /** Shows enough of an API key to recognise it ('sk-a…wxyz'), never the whole; short keys show nothing. */
@@ -18,7 +19,7 @@ export function parseModelIds(text: string): string[] {
 }
 
 /** A connection as the admin API shows it (times in epoch seconds, key masked). */
-export function toConnectionResponse(row: ConnectionRow) {
+export function toConnectionResponse(row: ConnectionRow): Connection {
   return {
     id: row.id,
     type: row.type,

@@ -1,3 +1,4 @@
+import type { ConnectionTestResult } from '@parley/wire';
 import type { App } from '../../http/app-types.js';
 import { auditContextOf } from '../../http/audit-context.js';
 import { toConnectionResponse } from './connections.presenter.js';
@@ -15,7 +16,7 @@ export function connectionsRoutes(app: App, connections: ConnectionsService): vo
     toConnectionResponse(await connections.create(request.body, auditContextOf(request))),
   );
 
-  app.post(`${base}/test`, { config: admin, schema: { body: testConnectionBody } }, (request) =>
+  app.post(`${base}/test`, { config: admin, schema: { body: testConnectionBody } }, (request): Promise<ConnectionTestResult> =>
     connections.testUnsaved(request.body),
   );
 
@@ -32,7 +33,7 @@ export function connectionsRoutes(app: App, connections: ConnectionsService): vo
     return true;
   });
 
-  app.post(`${base}/:id/test`, { config: admin, schema: { params: connectionIdParams } }, (request) =>
+  app.post(`${base}/:id/test`, { config: admin, schema: { params: connectionIdParams } }, (request): Promise<ConnectionTestResult> =>
     connections.test(request.params.id),
   );
 }

@@ -1,7 +1,8 @@
+import type { UploadedFile } from '@parley/wire';
 import type { FileRow } from '../../platform/db/schema.js';
 
 /** A file as the API shows it (Open WebUI's shape; times in epoch seconds). */
-export function toFileResponse(row: FileRow) {
+export function toFileResponse(row: FileRow): UploadedFile {
   const createdAt = Math.floor(row.created_at / 1000);
   return {
     id: row.id,

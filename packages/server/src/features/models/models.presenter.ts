@@ -1,3 +1,4 @@
+import type { Preset } from '@parley/wire';
 import type { ModelPresetRow } from '../../platform/db/schema.js';
 import type { ModelInfo } from './models.service.js';
 import type { CatalogEntry } from './model-catalog.js';
@@ -13,7 +14,7 @@ export function parsePresetParams(text: string): Record<string, unknown> {
 }
 
 /** A preset as Open WebUI's /api/v1/models endpoints show it (times in epoch seconds). */
-export function toPresetResponse(row: ModelPresetRow) {
+export function toPresetResponse(row: ModelPresetRow): Preset {
   return {
     id: row.id,
     base_model_id: row.base_model_id,

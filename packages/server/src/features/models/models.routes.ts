@@ -1,3 +1,4 @@
+import type { ModelList } from '@parley/wire';
 import type { App } from '../../http/app-types.js';
 import { callerOf } from '../../http/access.js';
 import { auditContextOf } from '../../http/audit-context.js';
@@ -11,7 +12,7 @@ export function modelsRoutes(app: App, models: ModelsService): void {
   const base = '/api/v1/models';
 
   for (const path of ['/api/models', `${base}/list`]) {
-    app.get(path, { config: { access: 'verified' }, schema: { querystring: modelListQuery } }, async (request) => {
+    app.get(path, { config: { access: 'verified' }, schema: { querystring: modelListQuery } }, async (request): Promise<ModelList> => {
       // Only admins may force the upstreams to be asked again; for others the flag is ignored.
       const isRefresh = callerOf(request).role === 'admin' && ['true', '1'].includes(request.query.refresh ?? '');
       return { object: 'list' as const, data: await models.list({ refresh: isRefresh }) };

@@ -1,3 +1,4 @@
+import type { AdminConfig } from '@parley/wire';
 import type { App } from '../../http/app-types.js';
 import { auditContextOf } from '../../http/audit-context.js';
 import { settingsPatchBody } from './settings.schema.js';
@@ -7,11 +8,11 @@ import type { SettingsService } from './settings.service.js';
 export function settingsRoutes(app: App, settings: SettingsService): void {
   const base = '/api/v1/auths/admin/config';
 
-  app.get(base, { config: { access: 'admin' } }, () => settings.get());
+  app.get(base, { config: { access: 'admin' } }, (): Promise<AdminConfig> => settings.get());
 
   app.post(
     base,
     { config: { access: 'admin' }, schema: { body: settingsPatchBody } },
-    async (request) => settings.update(request.body, auditContextOf(request)),
+    async (request): Promise<AdminConfig> => settings.update(request.body, auditContextOf(request)),
   );
 }

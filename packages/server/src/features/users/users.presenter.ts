@@ -1,7 +1,8 @@
+import type { User } from '@parley/wire';
 import type { UserRow } from '../../platform/db/schema.js';
 
 /** A user as the API shows it (Open WebUI's shape; times in epoch seconds). */
-export function toUserResponse(row: UserRow) {
+export function toUserResponse(row: UserRow): User {
   return {
     id: row.id,
     email: row.email,

@@ -1,3 +1,4 @@
+import type { UserList } from '@parley/wire';
 import type { App } from '../../http/app-types.js';
 import { callerOf } from '../../http/access.js';
 import { auditContextOf } from '../../http/audit-context.js';
@@ -10,7 +11,7 @@ export function usersRoutes(app: App, users: UsersService): void {
   const base = '/api/v1/users';
   const admin = { access: 'admin' } as const;
 
-  app.get(`${base}/`, { config: admin, schema: { querystring: listUsersQuery } }, async (request) => {
+  app.get(`${base}/`, { config: admin, schema: { querystring: listUsersQuery } }, async (request): Promise<UserList> => {
     const { users: rows, total } = await users.list(request.query);
     return { users: rows.map(toUserResponse), total };
   });

@@ -1,6 +1,6 @@
 import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { AuditEvent } from '../../api/observability';
+import type { AuditEvent } from '@parley/wire';
 import { AuditAdmin } from './AuditAdmin';
 import { describeDetails } from './audit-format';
 

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
+import type { AuditEvent } from '@parley/wire';
 import { messageOf } from '../../api/http';
-import { auditExportUrl, listAuditEvents, type AuditEvent, type AuditFilters } from '../../api/observability';
+import { auditExportUrl, listAuditEvents, type AuditFilters } from '../../api/observability';
 import { describeDetails } from './audit-format';
 import '../../styles/admin-observability.css';
 

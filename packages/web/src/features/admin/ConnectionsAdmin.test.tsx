@@ -1,6 +1,6 @@
 import { cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Connection } from '../../api/types';
+import type { Connection } from '@parley/wire';
 import { ConnectionsAdmin } from './ConnectionsAdmin';
 
 const connection = (patch: Partial<Connection> = {}): Connection => ({
@@ -10,8 +10,13 @@ const connection = (patch: Partial<Connection> = {}): Connection => ({
   base_url: 'https://llm.example.com/v1',
   api_key: '',
   has_api_key: true,
+  prefix_id: '',
+  model_ids: [],
   enabled: true,
   http2: false,
+  position: 0,
+  created_at: 1,
+  updated_at: 1,
   ...patch,
 });
 

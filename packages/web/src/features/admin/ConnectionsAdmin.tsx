@@ -1,7 +1,7 @@
 import { useEffect, useId, useState, type FormEvent } from 'react';
+import type { Connection } from '@parley/wire';
 import { createConnection, deleteConnection, listConnections, testConnection, updateConnection, type ConnectionInput } from '../../api/admin';
 import { messageOf } from '../../api/http';
-import type { Connection } from '../../api/types';
 import { ConfirmDialog, Dialog } from '../../components/Dialog';
 import { IconButton } from '../../components/IconButton';
 import { useModels } from '../../state/models';

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
+import type { AdminConfig } from '@parley/wire';
 import { getAdminConfig, setAdminConfig } from '../../api/auth';
 import { messageOf } from '../../api/http';
-import type { AdminConfig } from '../../api/types';
 
 /** Sign-up on or off and the role of new accounts. */
 export function GeneralAdmin() {

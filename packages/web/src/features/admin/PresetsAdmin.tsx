@@ -1,7 +1,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
+import type { Preset } from '@parley/wire';
 import { createPreset, deletePreset, listPresets, updatePreset, type PresetInput } from '../../api/admin';
 import { messageOf } from '../../api/http';
-import type { Preset } from '../../api/types';
 import { ConfirmDialog, Dialog } from '../../components/Dialog';
 import { IconButton } from '../../components/IconButton';
 import { useModels } from '../../state/models';

@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState } from 'react';
+import type { UsageByModel, UsageByUser, UsageDay, UsageSummary } from '@parley/wire';
 import { messageOf } from '../../api/http';
-import { usageByDay, usageByModel, usageByUser, usageSummary, type UsageByModel, type UsageByUser, type UsageDay, type UsageSummary } from '../../api/observability';
+import { usageByDay, usageByModel, usageByUser, usageSummary } from '../../api/observability';
 import { formatMs } from '../../lib/format';
 import { UsageChart, type ChartData } from './UsageChart';
 import { formatCount, startOfUtcDay } from './usage-format';

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
+import type { Role, User } from '@parley/wire';
 import { deleteUser, listUsers, setUserRole } from '../../api/admin';
 import { messageOf } from '../../api/http';
-import type { Role, User } from '../../api/types';
 import { ConfirmDialog } from '../../components/Dialog';
 import { IconButton } from '../../components/IconButton';
 import { useSession } from '../../state/session';

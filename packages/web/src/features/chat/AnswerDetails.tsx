@@ -1,5 +1,5 @@
-import type { Message } from '../../api/types';
 import { formatMs } from '../../lib/format';
+import type { Message } from '../../lib/message';
 
 /** Model, token counts and timings of an answer. */
 export function AnswerDetails({ message }: { message: Message }) {

@@ -1,8 +1,8 @@
 import { useState } from 'react';
-import type { Message } from '../../api/types';
 import { CopyButton } from '../../components/CopyButton';
 import { Icon } from '../../components/Icon';
 import { IconButton } from '../../components/IconButton';
+import type { Message } from '../../lib/message';
 import { errorText } from '../../lib/tree';
 import { useChat } from '../../state/chat';
 import { regenerate } from '../../state/exchange';

@@ -1,5 +1,5 @@
-import type { Message } from '../../api/types';
 import { IconButton } from '../../components/IconButton';
+import type { Message } from '../../lib/message';
 import { branchPosition } from '../../lib/tree';
 import { moveBranch, useChat } from '../../state/chat';
 

@@ -1,8 +1,8 @@
 import { fileUrl } from '../../api/files';
-import type { MessageFile } from '../../api/types';
 import { Icon } from '../../components/Icon';
 import { IconButton } from '../../components/IconButton';
 import { formatBytes } from '../../lib/format';
+import type { MessageFile } from '../../lib/message';
 import type { PendingFile } from './use-attachments';
 
 /** Files waiting in the composer: name, size, upload progress, remove button; images previewed. */

@@ -1,6 +1,6 @@
 import { act, cleanup, render } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { History, Message } from '../../api/types';
+import type { History, Message } from '../../lib/message';
 import { withPatch } from '../../lib/tree';
 import { initialChatState, useChat } from '../../state/chat';
 import { MessageList, renderStep } from './MessageList';

@@ -1,7 +1,7 @@
 import { useState, type KeyboardEvent } from 'react';
-import type { Message } from '../../api/types';
 import { CopyButton } from '../../components/CopyButton';
 import { IconButton } from '../../components/IconButton';
+import { filesOf, type Message } from '../../lib/message';
 import { useChat } from '../../state/chat';
 import { editMessage } from '../../state/exchange';
 import { useModels } from '../../state/models';
@@ -46,7 +46,7 @@ export function UserMessage({ message }: { message: Message }) {
 
   return (
     <div className="message message--user">
-      <MessageFiles files={message.files ?? []} />
+      <MessageFiles files={filesOf(message)} />
       {message.content && <div className="bubble">{message.content}</div>}
       <div className="message__actions">
         <BranchNav message={message} />

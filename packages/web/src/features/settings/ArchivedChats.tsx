@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
+import type { ChatSummary } from '@parley/wire';
 import { listArchived, toggleArchive } from '../../api/chats';
 import { messageOf } from '../../api/http';
-import type { ChatSummary } from '../../api/types';
 import { useChatList } from '../../state/chat-list';
 
 /** Archived chats, each with Restore. */

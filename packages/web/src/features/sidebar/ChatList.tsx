@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
+import type { ChatSummary } from '@parley/wire';
 import { searchChats } from '../../api/chats';
 import { messageOf } from '../../api/http';
-import type { ChatSummary } from '../../api/types';
 import { groupChats } from '../../lib/dates';
 import { useChatList } from '../../state/chat-list';
 import { ChatListItem } from './ChatListItem';

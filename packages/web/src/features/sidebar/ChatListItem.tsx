@@ -1,6 +1,6 @@
 import { memo, useState, type FormEvent } from 'react';
+import type { ChatSummary } from '@parley/wire';
 import { messageOf } from '../../api/http';
-import type { ChatSummary } from '../../api/types';
 import { ConfirmDialog } from '../../components/Dialog';
 import { Icon } from '../../components/Icon';
 import { Menu } from '../../components/Menu';

@@ -1,5 +1,5 @@
+import type { ChatSummary } from '@parley/wire';
 import { deleteChat, exportChat, renameChat, toggleArchive, togglePin } from '../../api/chats';
-import type { ChatSummary } from '../../api/types';
 import { downloadText } from '../../lib/clipboard';
 import { navigate } from '../../lib/router';
 import { summaryOf, useChatList } from '../../state/chat-list';

@@ -1,0 +1,26 @@
+/** Stable machine-readable error codes; clients may branch on them. */
+export type ErrorCode =
+  | 'bad_request'
+  | 'validation_failed'
+  | 'malformed_json'
+  | 'unsupported_media_type'
+  | 'payload_too_large'
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'pending_approval'
+  | 'not_found'
+  | 'conflict'
+  | 'rate_limited'
+  | 'upstream_error'
+  | 'upstream_rate_limited'
+  | 'upstream_timeout'
+  | 'unavailable'
+  | 'internal';
+
+/** The body of every failed request (Open WebUI clients read `detail`). */
+export interface ErrorBody {
+  detail: string;
+  code: ErrorCode;
+  /** The validator's findings, on `validation_failed`. */
+  errors?: unknown;
+}
