@@ -22,6 +22,8 @@ export default defineConfig({
       },
       // The deploy kit (deploy/): Dockerfile, compose, nginx and the Helm chart, checked without Docker or a cluster.
       { extends: true, test: { name: 'deploy', include: ['deploy/test/**/*.test.ts'] } },
+      // The linter and the boundary checker (tools/lint): pass on the checkout, fail on planted violations.
+      { extends: true, test: { name: 'lint', include: ['tools/lint/test/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000 } },
       // The cluster test: 3 instances behind nginx with private PostgreSQL, Redis and s3rver, under faults.
       { extends: true, test: { name: 'e2e-cluster', include: ['e2e/cluster/**/*.test.ts'], testTimeout: 600_000, hookTimeout: 120_000 } },
     ],

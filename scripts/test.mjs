@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm test`: builds, runs every Vitest project (fake model server, server on
 // SQLite, server on PostgreSQL, web components, browser end-to-end, the deploy kit,
-// the cluster test) and ends with the line `N passed, N failed`.
+// the linter and boundary checker, the cluster test) and ends with the line `N passed, N failed`.
 // PARLEY_REQUIRE_POSTGRES=1 (set by CI) makes an unreachable PostgreSQL a failure
 // instead of a skipped project; PARLEY_REQUIRE_BROWSER=1 does the same for a
 // missing /usr/bin/chromium, PARLEY_REQUIRE_CLUSTER=1 for the cluster test's binaries.
@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { ensureLintPackages } from '../tools/lint/install.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 const resultsFile = path.join(root, '.test-results', 'vitest.json');
@@ -25,7 +26,7 @@ function isReachable(host, port) {
   });
 }
 
-const projects = ['fake-llm', 'server-unit', 'server-sqlite', 'web', 'deploy'];
+const projects = ['fake-llm', 'server-unit', 'server-sqlite', 'web', 'deploy', 'lint'];
 const excluded = [];
 // The scaled matrix: the server suite on PostgreSQL with shared state in Redis.
 // CI sets PARLEY_REQUIRE_POSTGRES=1, which makes a missing service a failure rather than a skip.
@@ -67,6 +68,13 @@ else if (process.env.PARLEY_REQUIRE_CLUSTER === '1') {
   console.log('0 passed, 1 failed');
   process.exit(1);
 } else console.warn(`${clusterMissing.join(', ')} not found: skipping the e2e-cluster project`);
+
+// The lint project needs tools/lint's own packages (typescript-eslint on TypeScript 6, apart from
+// the build's TypeScript 7): installed here when missing, so a fresh clone needs only `npm ci`.
+if (!ensureLintPackages()) {
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
 
 const build = spawnSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit' });
 if (build.status !== 0) {

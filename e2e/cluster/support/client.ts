@@ -33,6 +33,7 @@ export interface OpRecord {
 export interface Answer {
   ok: boolean;
   status?: number;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed JSON of many shapes; each caller reads the fields it asserts on
   body?: any;
   bytes?: Buffer;
   headers?: Headers;
@@ -94,6 +95,7 @@ export class Recorder {
         attempts.push({ outcome: isTimeout(error) ? 'timeout' : 'body', hasRetryAfter: false, ms: elapsed() });
         break;
       }
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed JSON, handed on as Answer.body
       let body: any;
       try {
         body = JSON.parse(bytes.toString('utf8'));

@@ -2,7 +2,7 @@ import { idFromSeed, planReply, type Reply } from './determinism.js';
 import { sendBadRequest, sendModelNotFound } from './errors.js';
 import { MIDSTREAM_FAILURE } from './faults.js';
 import { runGeneration, type GenerationFormat } from './generation.js';
-import { isRecord, sendJson } from './http.js';
+import { isRecord } from './http.js';
 import { isKnownModel, MODEL_IDS, MODELS_CREATED } from './models.js';
 import { argumentPieces, planToolCall, type ToolCall } from './tools.js';
 import type { RequestContext } from './types.js';
