@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- parsed YAML and JSON documents of arbitrary shape, read field by field */
 // deploy/compose.yaml, checked as data (there is no Docker engine here to run it).
 import fs from 'node:fs';
 import path from 'node:path';

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- parsed YAML and JSON documents of arbitrary shape, read field by field */
 // A strict renderer for the subset of Helm's Go templates that deploy/helm/parley
 // uses, so the tests can render the chart without a helm binary. It refuses
 // (throws) any construct or function it does not implement instead of guessing:

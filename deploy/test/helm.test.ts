@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- parsed YAML and JSON documents of arbitrary shape, read field by field */
 // The Helm chart deploy/helm/parley, rendered by ./helm-render.ts (no helm binary
 // or cluster here) with the chart's ci values, then checked as Kubernetes objects.
 import fs from 'node:fs';

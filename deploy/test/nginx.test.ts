@@ -231,7 +231,10 @@ describe.skipIf(!hasNginx)('nginx.conf: Debian nginx', () => {
       // Read the answer and hang up: nginx would otherwise linger for the announced body.
       socket.on('data', (chunk) => {
         data += chunk.toString();
-        if (data.includes('"code"')) (socket.destroy(), resolve(data));
+        if (data.includes('"code"')) {
+          socket.destroy();
+          resolve(data);
+        }
       });
       socket.on('end', () => resolve(data));
       socket.on('error', reject);

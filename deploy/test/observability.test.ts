@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- parsed YAML and JSON documents of arbitrary shape, read field by field */
 // The operator kit: deploy/grafana/parley-dashboard.json and deploy/prometheus/*.yaml. Their
 // structure, then every metric (and matcher label) their PromQL names against the /metrics of a
 // running Parley that has served real traffic, then promtool: `check rules`, and `test rules` with

@@ -3,7 +3,7 @@ import { stopGeneration, streamCompletion, type OutgoingMessage } from '../api/c
 import { ApiError, messageOf } from '../api/http';
 import { newId } from '../lib/format';
 import { filesOf, type History, type Message, type MessageFile } from '../lib/message';
-import { pathTo, withMessage, withPatch } from '../lib/tree';
+import { pathTo, withMessage } from '../lib/tree';
 import { summaryOf, useChatList } from './chat-list';
 import { AnswerText, answerWriter } from './answer-stream';
 import { applyChat, useChat } from './chat';
