@@ -16,6 +16,7 @@ import { serveWebApp } from './http/web-app.js';
 import { connectDb } from './platform/db/connect.js';
 import { migrateToLatest } from './platform/db/migrate.js';
 import { createSharedState } from './platform/shared/create-shared-state.js';
+import { UpstreamClient } from './platform/llm/upstream-client.js';
 import { createObjectStorage } from './platform/storage/create-storage.js';
 import { createLogger } from './platform/telemetry/logger.js';
 import { createMetrics, type Metrics } from './platform/telemetry/metrics.js';
@@ -39,6 +40,7 @@ import { eventsRoutes } from './features/events/events.routes.js';
 import { createEventsService } from './features/events/events.service.js';
 import { createFilesService } from './features/files/files.service.js';
 import { filesRoutes } from './features/files/files.routes.js';
+import { createGenerationsService } from './features/generations/generations.service.js';
 import { healthRoutes } from './features/health/health.routes.js';
 import { createModelsService } from './features/models/models.service.js';
 import { modelsRoutes } from './features/models/models.routes.js';
@@ -109,6 +111,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     lifecycle,
   };
 
+  // One pool of connections to model servers for the whole process: chat streams and model lists.
+  const upstream = new UpstreamClient();
   const tokens = await SessionTokens.load(db, config.WEBUI_SECRET_KEY, clock.now());
   const audit = createAuditService(platform);
   const analytics = createAnalyticsService(platform);
@@ -116,13 +120,14 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const auth = createAuthService(platform, tokens, settings, audit);
   const files = createFilesService(platform);
   const users = createUsersService(platform, files, audit);
-  const chats = createChatsService(platform);
-  const connections = createConnectionsService(platform, audit);
-  await connections.seedFromEnvironment();
-  const models = createModelsService(platform, connections, audit);
   const events = createEventsService(platform);
   await events.start();
-  const completions = createCompletionsService(platform, { models, chats, settings, events, analytics });
+  const chats = createChatsService(platform, events);
+  const connections = createConnectionsService(platform, audit, upstream);
+  await connections.seedFromEnvironment();
+  const models = createModelsService(platform, connections, audit);
+  const generations = createGenerationsService(platform, { models, chats, settings, events, analytics, upstream });
+  const completions = createCompletionsService(platform, { models, chats, generations });
 
   const app: App = Fastify({
     // pino's Logger is a FastifyBaseLogger; the cast keeps the instance type the one features use.
@@ -153,7 +158,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await app.register(multipart, { limits: { fileSize: config.FILE_MAX_SIZE, files: 1, fields: 10, parts: 20 } });
   const routes = installAccessControl(app, auth.authenticate);
 
-  await completions.startBackgroundWork();
+  await generations.startBackgroundWork();
   const stopRetention = startRetention(platform, randomUUID());
   healthRoutes(app, platform);
   authRoutes(app, auth, settings, config.WEBUI_SESSION_COOKIE_SECURE);
@@ -162,7 +167,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   filesRoutes(app, files);
   connectionsRoutes(app, connections);
   modelsRoutes(app, models);
-  completionsRoutes(app, completions);
+  completionsRoutes(app, completions, generations);
   ollamaRoutes(app, completions);
   eventsRoutes(app, events);
   auditRoutes(app, audit);
@@ -184,7 +189,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       clearInterval(reaper);
       stopRetention();
       await lifecycle.settled();
-      await completions.close();
+      await generations.close();
+      await upstream.close();
       await events.close();
       await platform.shared.close();
       await platform.storage.close?.();
