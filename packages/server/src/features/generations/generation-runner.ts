@@ -2,7 +2,7 @@ import type { UpstreamStream } from '../../platform/llm/upstream-stream.js';
 import type { ChatRequest, UpstreamTarget } from '../../platform/llm/types.js';
 import type { Platform } from '../../platform/platform.js';
 import type { RecordAnswerEnd } from './answer-end.js';
-import { Generation, type GenerationListener, type GenerationOutcome, type GenerationStart } from './generation.js';
+import { Generation, type GenerationInfo, type GenerationListener, type GenerationOutcome, type GenerationStart } from './generation.js';
 import type { GenerationLog } from './generation-log.js';
 import type { TitleChat } from './title.js';
 
@@ -46,7 +46,7 @@ export function createGenerationRunner(platform: Platform, { generationLog, reco
 
   /** Runs an opened upstream stream to its end; saved generations are logged and leased. */
   function launch(
-    info: Generation['info'],
+    info: GenerationInfo,
     request: ChatRequest,
     target: UpstreamTarget,
     stream: UpstreamStream,
@@ -57,7 +57,7 @@ export function createGenerationRunner(platform: Platform, { generationLog, reco
     const releaseLease = isLogged ? generationLog.holdLease(info.id) : noLease;
     let recorded: Promise<boolean> | undefined;
     // Spelled out, not spread: every generation's start then shares one hidden class.
-    const generation: Generation = new Generation(info, stream, listener, {
+    const generation = new Generation(info, stream, listener, {
       startedAt: start.startedAt,
       clock,
       content: start.content,
@@ -65,9 +65,9 @@ export function createGenerationRunner(platform: Platform, { generationLog, reco
       keepsText: start.keepsText,
       onBatch: isLogged ? (seq, events) => generationLog.append(info.id, { seq, kind: 'events', events }) : undefined,
       // The client hears the end once the answer is saved; usage, metrics and events follow.
-      recordEnd: (outcome) =>
+      recordEnd: (outcome, lastSeq) =>
         new Promise<void>((onSaved) => {
-          recorded = recordAnswerEnd(info, outcome, { kind: 'streamed', lastSeq: generation.lastSeq, onSaved });
+          recorded = recordAnswerEnd(info, outcome, { kind: 'streamed', lastSeq, onSaved });
         }),
     });
     running.set(info.id, generation);
