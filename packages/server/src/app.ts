@@ -15,6 +15,7 @@ import { installRequestTracing } from './http/request-tracing.js';
 import { serveWebApp } from './http/web-app.js';
 import { connectDb } from './platform/db/connect.js';
 import { migrateToLatest } from './platform/db/migrate.js';
+import { UpstreamClient } from './platform/llm/upstream-client.js';
 import { createSharedState } from './platform/shared/create-shared-state.js';
 import { createObjectStorage } from './platform/storage/create-storage.js';
 import { createLogger } from './platform/telemetry/logger.js';
@@ -39,6 +40,7 @@ import { eventsRoutes } from './features/events/events.routes.js';
 import { createEventsService } from './features/events/events.service.js';
 import { createFilesService } from './features/files/files.service.js';
 import { filesRoutes } from './features/files/files.routes.js';
+import { createGenerationsService } from './features/generations/generations.service.js';
 import { healthRoutes } from './features/health/health.routes.js';
 import { createModelsService } from './features/models/models.service.js';
 import { modelsRoutes } from './features/models/models.routes.js';
@@ -110,12 +112,16 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     lifecycle,
   };
 
+  // One pool of connections to model servers for the whole process: chat streams and model lists.
+  const upstream = new UpstreamClient();
   const audit = createAuditService(platform);
   const analytics = createAnalyticsService(platform);
   const settings = createSettingsService(platform, audit);
   const tokens = await SessionTokens.load(settings, config.WEBUI_SECRET_KEY);
   const files = createFilesService(platform);
-  const chats = createChatsService(platform);
+  const events = createEventsService(platform);
+  await events.start();
+  const chats = createChatsService(platform, events);
   // Users owns the users table; the owners of a user's other rows act on them in its transactions.
   const users = createUsersService(platform, files, audit, {
     revokeSessionsIn,
@@ -123,12 +129,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     deleteUserRowsIn: [chats.deleteAllOfUserIn, revokeCredentialsIn],
   });
   const auth = createAuthService(platform, tokens, settings, users, audit);
-  const connections = createConnectionsService(platform, audit, settings);
+  const connections = createConnectionsService(platform, audit, settings, upstream);
   await connections.seedFromEnvironment();
   const models = createModelsService(platform, connections, audit);
-  const events = createEventsService(platform);
-  await events.start();
-  const completions = createCompletionsService(platform, { models, chats, settings, events, analytics });
+  const generations = createGenerationsService(platform, { models, chats, settings, events, analytics, upstream });
+  const completions = createCompletionsService(platform, { models, chats, generations });
 
   const app: App = Fastify({
     // pino's Logger is a FastifyBaseLogger; the cast keeps the instance type the one features use.
@@ -159,7 +164,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await app.register(multipart, { limits: { fileSize: config.FILE_MAX_SIZE, files: 1, fields: 10, parts: 20 } });
   const routes = installAccessControl(app, auth.authenticate);
 
-  await completions.startBackgroundWork();
+  await generations.startBackgroundWork();
   const stopRetention = startRetention(platform, { audit, analytics }, randomUUID());
   healthRoutes(app, platform);
   authRoutes(app, auth, settings, config.WEBUI_SESSION_COOKIE_SECURE);
@@ -169,7 +174,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   filesRoutes(app, files);
   connectionsRoutes(app, connections);
   modelsRoutes(app, models);
-  completionsRoutes(app, completions);
+  completionsRoutes(app, completions, generations);
   ollamaRoutes(app, completions);
   eventsRoutes(app, events);
   auditRoutes(app, audit);
@@ -191,7 +196,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       clearInterval(reaper);
       stopRetention();
       await lifecycle.settled();
-      await completions.close();
+      await generations.close();
+      await upstream.close();
       await events.close();
       await platform.shared.close();
       await platform.storage.close?.();

@@ -46,7 +46,8 @@ describe('chat message trees', () => {
   beforeAll(async () => {
     app = await startTestApp();
     ({ admin, user } = await adminAndUser(app));
-    service = createChatsService(app.parley.platform);
+    // Changes made here reach nobody's tabs: the routes' events are tested in events.test.ts.
+    service = createChatsService(app.parley.platform, { publish: () => undefined });
   });
   afterAll(() => app.close());
 

@@ -1,37 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeLlm, type FakeLlm } from '../../fake-llm/src/index.js';
 import { signUp, type TestUser } from './support/factories.js';
-import { eventually, readSse } from './support/streams.js';
+import { eventually, listenToEvents as listen, readSse } from './support/streams.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 import { testDialect } from './support/test-database.js';
-
-/** Opens the caller's event stream and collects its events until closed. */
-async function listen(app: TestApp, token: string) {
-  const controller = new AbortController();
-  const response = await fetch(`${app.url}/api/v1/events`, { headers: { authorization: `Bearer ${token}` }, signal: controller.signal });
-  const received: Array<{ type: string; chat_id: string | null; [key: string]: unknown }> = [];
-  const reader = response.body!.getReader();
-  const decoder = new TextDecoder();
-  let buffer = '';
-  void (async () => {
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        buffer += decoder.decode(value, { stream: true });
-        const blocks = buffer.split('\n\n');
-        buffer = blocks.pop() ?? '';
-        for (const block of blocks) {
-          const data = block.split('\n').find((line) => line.startsWith('data:'));
-          if (data) received.push(JSON.parse(data.slice(5)));
-        }
-      }
-    } catch {
-      // Aborted by the test.
-    }
-  })();
-  return { response, received, close: () => controller.abort() };
-}
 
 describe('user events', () => {
   let fake: FakeLlm;
@@ -81,6 +53,46 @@ describe('user events', () => {
       tabA.close();
       tabB.close();
       stranger.close();
+    }
+  });
+
+  it('tell of every change made through the chats API, once it succeeded', async () => {
+    const tab = await listen(first, user.token);
+    const call = async (method: string, path: string, body?: unknown) => {
+      const response = await second.request(method, `/api/v1/chats${path}`, { token: user.token, body });
+      expect(response.status, `${method} ${path}`).toBe(200);
+      return response.body;
+    };
+    try {
+      const chat = await call('POST', '/new', { chat: { title: 'Evented' } });
+      await call('POST', '/import', { chat: { title: 'Imported' } });
+      await call('POST', '/archive/all');
+      await call('POST', '/unarchive/all');
+      await call('POST', `/${chat.id}`, { chat: { title: 'Renamed' } });
+      await call('POST', `/${chat.id}/pin`);
+      await call('POST', `/${chat.id}/archive`);
+      await call('POST', `/${chat.id}/clone`, { title: 'Copy' });
+      const message = await call('POST', `/${chat.id}/messages`, { parent_id: null, role: 'user', content: 'hello' });
+      await call('POST', `/${chat.id}/current`, { message_id: message.id });
+      // Reads and failures tell nobody.
+      await call('GET', `/${chat.id}`);
+      expect((await second.request('POST', '/api/v1/chats/no-such-chat/pin', { token: user.token })).status).toBe(404);
+      await call('DELETE', `/${chat.id}`);
+      await call('DELETE', '/');
+      const changes = () => tab.received.filter((event) => event.type === 'chat:changed' || event.type === 'chat:deleted');
+      await eventually(async () => (changes().length >= 12 ? true : undefined));
+      // A new chat, an import and the all-chats actions name no chat; a clone is told under its source.
+      expect(changes().map((event) => [event.type, event.chat_id])).toEqual([
+        ['chat:changed', null],
+        ['chat:changed', null],
+        ['chat:changed', null],
+        ['chat:changed', null],
+        ...Array.from({ length: 6 }, () => ['chat:changed', chat.id]),
+        ['chat:deleted', chat.id],
+        ['chat:deleted', null],
+      ]);
+    } finally {
+      tab.close();
     }
   });
 

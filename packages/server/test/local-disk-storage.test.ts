@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ObjectTooLargeError } from '../src/platform/storage/object-storage.js';
+import { ObjectStorageUnavailableError, ObjectTooLargeError } from '../src/platform/storage/object-storage.js';
 import { LocalDiskStorage } from '../src/platform/storage/local-disk-storage.js';
 
 const options = { maxBytes: 1024 * 1024, contentType: 'application/octet-stream' };
@@ -85,5 +85,10 @@ describe('LocalDiskStorage', () => {
 
   it('reports itself reachable', async () => {
     await expect(storage.ping()).resolves.toBeUndefined();
+  });
+
+  it('reports a folder it can no longer write to as unavailable, as every storage does', async () => {
+    fs.rmSync(path.join(root, 'uploads'), { recursive: true });
+    await expect(storage.ping()).rejects.toThrow(ObjectStorageUnavailableError);
   });
 });

@@ -1,18 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeLlm, type FakeLlm } from '../../fake-llm/src/index.js';
 import { signUp, type TestUser } from './support/factories.js';
+import { sample } from './support/metrics.js';
 import { readSse } from './support/streams.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 import { testDialect } from './support/test-database.js';
-
-/** The value of one sample line, e.g. `parley_x_total{a="b"}`; undefined when absent. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (Object.entries(labels).every(([key, value]) => line.includes(`${key}="${value}"`))) return Number(line.split(' ').at(-1));
-  }
-  return undefined;
-}
 
 describe('Prometheus metrics', () => {
   let fake: FakeLlm;

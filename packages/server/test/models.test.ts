@@ -2,8 +2,10 @@ import { createServer, type Server } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MODEL_IDS, startFakeLlm, type FakeLlm } from '../../fake-llm/src/index.js';
+import { createAuditService } from '../src/features/audit/audit.service.js';
 import { createConnectionsService } from '../src/features/connections/connections.service.js';
 import { createModelsService } from '../src/features/models/models.service.js';
+import { UpstreamClient } from '../src/platform/llm/upstream-client.js';
 import type { Clock } from '../src/platform/platform.js';
 import { adminAndUser, signUp, type TestUser } from './support/factories.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
@@ -41,10 +43,15 @@ async function startListServer(options: { hang?: boolean } = {}) {
   };
 }
 
+// The second models services' own connections to model servers.
+const upstream = new UpstreamClient();
+afterAll(() => upstream.close());
+
 /** A second models service over the app's platform: same database and shared cache, callable directly. */
 function modelsServiceOf(app: TestApp, clock?: Clock) {
   const platform = clock ? { ...app.parley.platform, clock } : app.parley.platform;
-  return createModelsService(platform, createConnectionsService(app.parley.platform));
+  const audit = createAuditService(app.parley.platform);
+  return createModelsService(platform, createConnectionsService(app.parley.platform, audit, upstream), audit);
 }
 
 const ollamaCreated = Date.parse('2024-01-01T00:00:00Z') / 1000;

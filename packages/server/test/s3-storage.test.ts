@@ -18,11 +18,10 @@ import {
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createObjectStorage } from '../src/platform/storage/create-storage.js';
 import { LocalDiskStorage } from '../src/platform/storage/local-disk-storage.js';
-import { ObjectTooLargeError, type ObjectStorage } from '../src/platform/storage/object-storage.js';
+import { ObjectStorageUnavailableError, ObjectTooLargeError, type ObjectStorage } from '../src/platform/storage/object-storage.js';
 import {
   createS3Client,
   normalizeKeyPrefix,
-  ObjectStorageUnavailableError,
   S3Storage,
   type S3StorageOptions,
   type S3StorageTuning,

@@ -2,7 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { isDatabaseUnavailable } from '../platform/db/errors.js';
 import { isSharedStateUnavailable } from '../platform/shared/errors.js';
-import { ObjectStorageUnavailableError } from '../platform/storage/s3-errors.js';
+import { ObjectStorageUnavailableError } from '../platform/storage/object-storage.js';
 import type { Metrics } from '../platform/telemetry/metrics.js';
 import { HttpError, type ErrorCode } from './errors.js';
 

@@ -54,3 +54,31 @@ export async function readUntilEventIds(reader: ReadableStreamDefaultReader<Uint
   const textSoFar = contentOf(complete.slice(0, complete.findIndex((event) => event.id === lastId) + 1).map((event) => event.data));
   return { lastId, textSoFar };
 }
+
+/** Opens the caller's event stream (`/api/v1/events`) and collects its events until closed. */
+export async function listenToEvents(app: { url: string }, token: string) {
+  const controller = new AbortController();
+  const response = await fetch(`${app.url}/api/v1/events`, { headers: { authorization: `Bearer ${token}` }, signal: controller.signal });
+  const received: Array<{ type: string; chat_id: string | null; [key: string]: unknown }> = [];
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  void (async () => {
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        buffer += decoder.decode(value, { stream: true });
+        const blocks = buffer.split('\n\n');
+        buffer = blocks.pop() ?? '';
+        for (const block of blocks) {
+          const data = block.split('\n').find((line) => line.startsWith('data:'));
+          if (data) received.push(JSON.parse(data.slice(5)));
+        }
+      }
+    } catch {
+      // Aborted by the test.
+    }
+  })();
+  return { response, received, close: () => controller.abort() };
+}

@@ -226,14 +226,15 @@ export function writeChatMeta(meta: ChatMeta): string {
   return JSON.stringify(meta);
 }
 
-/** Assistant messages still marked streaming, oldest first: candidates for takeover or for marking as interrupted. */
+/** Assistant messages still marked streaming, with their chat's owner, oldest first: candidates for takeover or for marking as interrupted. */
 export function findUnfinishedAnswers(db: Q, limit: number) {
   return db
     .selectFrom('messages')
-    .select(['id', 'chat_id', 'created_at'])
-    .where('status', '=', 'streaming')
-    .where('role', '=', 'assistant')
-    .orderBy('created_at', 'asc')
+    .innerJoin('chats', 'chats.id', 'messages.chat_id')
+    .select(['messages.id', 'messages.chat_id', 'messages.model', 'messages.created_at', 'chats.user_id'])
+    .where('messages.status', '=', 'streaming')
+    .where('messages.role', '=', 'assistant')
+    .orderBy('messages.created_at', 'asc')
     .limit(limit)
     .execute();
 }

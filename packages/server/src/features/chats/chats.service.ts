@@ -3,6 +3,7 @@ import type { Kysely, Updateable } from 'kysely';
 import { httpErrors } from '../../http/errors.js';
 import type { ChatsTable, Database, MessageRow } from '../../platform/db/schema.js';
 import type { Platform } from '../../platform/platform.js';
+import type { EventsService } from '../events/events.service.js';
 import * as repo from './chats.repo.js';
 import type { AddMessageInput, ChatJson, ImportItem, PageQuery } from './chats.schema.js';
 import {
@@ -43,15 +44,32 @@ export interface ExchangeRequest {
   regenerateUserMessageId?: string;
 }
 
+/** An assistant message still marked streaming: its chat, owner, the model asked for, and when it began. */
+export interface UnfinishedAnswer {
+  chatId: string;
+  messageId: string;
+  userId: string;
+  model: string;
+  createdAt: number;
+}
+
 /** The title of a chat nobody has named yet (generated titles replace only this). */
 export const defaultTitle = 'New Chat';
 const pageSize = 50;
 const titleMax = 200;
 
-/** Chats and their message trees, each scoped to its owner. */
-export function createChatsService(platform: Platform) {
+/** Where the chats service announces its changes: the owner's open tabs. */
+export type ChatEvents = Pick<EventsService, 'publish'>;
+
+/**
+ * Chats and their message trees, each scoped to its owner. Every change made for a user is
+ * announced to that user's tabs once it succeeded (`chat_id` null when several chats or a new one changed).
+ */
+export function createChatsService(platform: Platform, events: ChatEvents) {
   const { clock } = platform;
   const db = platform.db.kysely;
+  const changed = (userId: string, chatId: string | null) => events.publish(userId, { type: 'chat:changed', chat_id: chatId });
+  const deleted = (userId: string, chatId: string | null) => events.publish(userId, { type: 'chat:deleted', chat_id: chatId });
 
   async function deleteAll(userId: string): Promise<void> {
     await db.transaction().execute((trx) => repo.deleteChatsOfUser(trx, userId));
@@ -64,7 +82,7 @@ export function createChatsService(platform: Platform) {
       const tree = treeFromChatJson(json, now);
       const id = randomUUID();
       const meta = repo.writeChatMeta({ models: json.models ?? [], params: json.params ?? {}, meta: {} });
-      return withFreshIdsOnClash(db, (trx, renameAll) =>
+      const created = await withFreshIdsOnClash(db, (trx, renameAll) =>
         insertFullChat(
           trx,
           { id, user_id: userId, title: json.title ?? defaultTitle, is_pinned: 0, is_archived: 0, meta, created_at: now, updated_at: now },
@@ -72,6 +90,8 @@ export function createChatsService(platform: Platform) {
           renameAll,
         ),
       );
+      changed(userId, null);
+      return created;
     },
 
     /** One page of the caller's chats (summaries only). */
@@ -90,7 +110,7 @@ export function createChatsService(platform: Platform) {
     async update(userId: string, chatId: string, json: ChatJson): Promise<FullChat> {
       const now = clock.now();
       const tree = treeFromChatJson(json, now);
-      return withFreshIdsOnClash(db, async (trx, renameAll) => {
+      const updated = await withFreshIdsOnClash(db, async (trx, renameAll) => {
         const chat = await ownedChat(trx, userId, chatId);
         const patch: Updateable<ChatsTable> = { updated_at: now };
         if (json.title !== undefined) patch.title = json.title;
@@ -105,16 +125,22 @@ export function createChatsService(platform: Platform) {
         await repo.updateChat(trx, userId, chatId, patch);
         return loadChat(trx, userId, chatId);
       });
+      changed(userId, chatId);
+      return updated;
     },
 
     /** Deletes a chat of the caller. */
     async remove(userId: string, chatId: string): Promise<void> {
       const isDeleted = await db.transaction().execute((trx) => repo.deleteChat(trx, userId, chatId));
       if (!isDeleted) throw httpErrors.notFound('Chat');
+      deleted(userId, chatId);
     },
 
     /** Deletes every chat of the caller. */
-    removeAll: deleteAll,
+    async removeAll(userId: string): Promise<void> {
+      await deleteAll(userId);
+      deleted(userId, null);
+    },
 
     /** Deletes every chat of a user with their messages, in the caller's transaction (the user's own deletion). */
     deleteAllOfUserIn: (trx: Kysely<Database>, userId: string): Promise<void> => repo.deleteChatsOfUser(trx, userId),
@@ -122,7 +148,9 @@ export function createChatsService(platform: Platform) {
     /** Pins or unpins a chat. */
     async togglePinned(userId: string, chatId: string): Promise<FullChat> {
       if (!(await repo.toggleChatFlag(db, userId, chatId, 'is_pinned', clock.now()))) throw httpErrors.notFound('Chat');
-      return loadChat(db, userId, chatId);
+      const full = await loadChat(db, userId, chatId);
+      changed(userId, chatId);
+      return full;
     },
 
     /** Whether a chat of the caller is pinned. */
@@ -133,18 +161,21 @@ export function createChatsService(platform: Platform) {
     /** Archives or unarchives a chat. */
     async toggleArchived(userId: string, chatId: string): Promise<FullChat> {
       if (!(await repo.toggleChatFlag(db, userId, chatId, 'is_archived', clock.now()))) throw httpErrors.notFound('Chat');
-      return loadChat(db, userId, chatId);
+      const full = await loadChat(db, userId, chatId);
+      changed(userId, chatId);
+      return full;
     },
 
     /** Archives (or unarchives) all of the caller's chats. */
     async setAllArchived(userId: string, isArchived: boolean): Promise<void> {
       await repo.setAllArchived(db, userId, isArchived, clock.now());
+      changed(userId, null);
     },
 
     /** Copies a chat with new message ids, the same tree and the same current leaf. */
     async clone(userId: string, chatId: string, title?: string): Promise<FullChat> {
       const now = clock.now();
-      return db.transaction().execute(async (trx) => {
+      const copy = await db.transaction().execute(async (trx) => {
         const source = await loadChat(trx, userId, chatId);
         const tree = remapIds({ messages: source.messages.map(messageFromRow), currentId: source.chat.current_message_id }, 'all');
         const id = randomUUID();
@@ -161,6 +192,9 @@ export function createChatsService(platform: Platform) {
         await repo.insertMessages(trx, tree.messages.map((m) => messageToRow(id, m)));
         return loadChat(trx, userId, id);
       });
+      // Announced under the source's id, as clients have always heard it.
+      changed(userId, chatId);
+      return copy;
     },
 
     /** Every chat of the caller, archived ones too, with their messages (two queries). */
@@ -176,7 +210,7 @@ export function createChatsService(platform: Platform) {
       const now = clock.now();
       // Every tree is checked before anything is written.
       const prepared = items.map((item) => ({ item, tree: treeFromChatJson(item.chat, now) }));
-      return withFreshIdsOnClash(db, async (trx, renameAll) => {
+      const imported = await withFreshIdsOnClash(db, async (trx, renameAll) => {
         const created: FullChat[] = [];
         // One by one in one transaction, so ids shared between the imported chats are seen as taken too.
         for (const { item, tree } of prepared) {
@@ -195,12 +229,14 @@ export function createChatsService(platform: Platform) {
         }
         return created;
       });
+      changed(userId, null);
+      return imported;
     },
 
     /** Adds a message under a parent of the same chat and makes it the current leaf. */
     async addMessage(userId: string, chatId: string, input: AddMessageInput): Promise<TreeMessage> {
       const now = clock.now();
-      return withMessageIdConflict(db, async (trx) => {
+      const message = await withMessageIdConflict(db, async (trx) => {
         await ownedChat(trx, userId, chatId);
         if (input.parent_id !== null && !(await repo.findMessage(trx, chatId, input.parent_id))) {
           throw httpErrors.badRequest('parent_id is not a message of this chat');
@@ -213,16 +249,20 @@ export function createChatsService(platform: Platform) {
         await repo.updateChat(trx, userId, chatId, { current_message_id: message.id, updated_at: now });
         return message;
       });
+      changed(userId, chatId);
+      return message;
     },
 
     /** Moves the chat's current leaf to one of its messages (switching branches). */
     async setCurrent(userId: string, chatId: string, messageId: string): Promise<FullChat> {
-      return db.transaction().execute(async (trx) => {
+      const current = await db.transaction().execute(async (trx) => {
         await ownedChat(trx, userId, chatId);
         if (!(await repo.findMessage(trx, chatId, messageId))) throw httpErrors.notFound('Message');
         await repo.updateChat(trx, userId, chatId, { current_message_id: messageId });
         return loadChat(trx, userId, chatId);
       });
+      changed(userId, chatId);
+      return current;
     },
 
     /** One message of a chat of the caller, with its children's ids. */
@@ -267,9 +307,9 @@ export function createChatsService(platform: Platform) {
     },
 
     /** Answers still being generated (or abandoned by a dead instance), oldest first. */
-    async listUnfinishedAnswers(limit = 20): Promise<Array<{ chatId: string; messageId: string; createdAt: number }>> {
+    async listUnfinishedAnswers(limit = 20): Promise<UnfinishedAnswer[]> {
       const rows = await repo.findUnfinishedAnswers(db, limit);
-      return rows.map((row) => ({ chatId: row.chat_id, messageId: row.id, createdAt: row.created_at }));
+      return rows.map((row) => ({ chatId: row.chat_id, messageId: row.id, userId: row.user_id, model: row.model ?? '', createdAt: row.created_at }));
     },
 
     /** Saves the final assistant message; does nothing when the chat or message was deleted meanwhile. */

@@ -1,5 +1,6 @@
 import type { App } from '../../http/app-types.js';
 import { callerOf } from '../../http/access.js';
+import type { GenerationsService } from '../generations/generations.service.js';
 import { completionBody, generationParams, resumeHeaders, resumeQuery } from './completions.schema.js';
 import type { CompletionsService } from './completions.service.js';
 import { OpenAiSseWriter, toCompletionJson } from './openai-writers.js';
@@ -7,7 +8,7 @@ import { relayStream, runToEnd } from './relay.js';
 import { followGeneration } from './resume.js';
 
 /** OpenAI-compatible chat completions (`/api/chat/completions`), streamed or not. */
-export function completionsRoutes(app: App, completions: CompletionsService): void {
+export function completionsRoutes(app: App, completions: CompletionsService, generations: GenerationsService): void {
   app.post('/api/chat/completions', { config: { access: 'verified' }, schema: { body: completionBody } }, async (request, reply) => {
     const user = callerOf(request);
     const body = request.body;
@@ -20,7 +21,7 @@ export function completionsRoutes(app: App, completions: CompletionsService): vo
   });
 
   app.post('/api/chat/completions/:id/stop', { config: { access: 'verified' }, schema: { params: generationParams } }, async (request) => {
-    await completions.stop(callerOf(request), request.params.id);
+    await generations.stop(callerOf(request), request.params.id);
     return { status: true };
   });
 
@@ -29,9 +30,9 @@ export function completionsRoutes(app: App, completions: CompletionsService): vo
     { config: { access: 'verified' }, schema: { params: generationParams, headers: resumeHeaders, querystring: resumeQuery } },
     async (request, reply) => {
       const lastEventId = request.headers['last-event-id'] ?? request.query.last_event_id;
-      const { record, log, takeOver } = await completions.resumable(callerOf(request), request.params.id);
+      const generation = await generations.resumable(callerOf(request), request.params.id);
       reply.hijack();
-      await followGeneration(reply.raw, record, log, lastEventId === undefined ? 0 : Number(lastEventId), takeOver, { 'x-request-id': request.id });
+      await followGeneration(reply.raw, generation, lastEventId === undefined ? 0 : Number(lastEventId), { 'x-request-id': request.id });
       return reply;
     },
   );

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { UpstreamEvent } from '../../platform/llm/types.js';
-import type { GenerationInfo, GenerationOutcome, StreamingListener } from './generation.js';
+import type { GenerationInfo, GenerationOutcome, StreamingListener } from '../generations/generations.service.js';
 
 /** Which Ollama endpoint's shape to write: `message` objects (chat) or `response` text (generate). */
 export type OllamaShape = 'chat' | 'generate';

@@ -1,15 +1,8 @@
 import type { ServerResponse } from 'node:http';
 import type { CompletionChunk, StreamError } from '@parley/wire';
+import { eventStreamHeaders, sseDone, sseEvent } from '../../http/sse.js';
 import type { UpstreamEvent } from '../../platform/llm/types.js';
-import type { GenerationInfo, GenerationOutcome, StreamingListener } from './generation.js';
-
-/** Response headers of an event stream that no proxy may buffer. */
-export const eventStreamHeaders = {
-  'content-type': 'text/event-stream; charset=utf-8',
-  'cache-control': 'no-cache, no-transform',
-  connection: 'keep-alive',
-  'x-accel-buffering': 'no',
-};
+import type { GenerationInfo, GenerationOutcome, StreamingListener } from '../generations/generations.service.js';
 
 function chunk(info: GenerationInfo, delta: Record<string, unknown>, finishReason: string | null): string {
   return JSON.stringify({
@@ -35,6 +28,8 @@ function relayRaw(raw: string, info: GenerationInfo): string {
  */
 export function toSseText(batch: UpstreamEvent[], info: GenerationInfo, includeUsage: boolean, eventId?: number): string {
   let text = '';
+  // Held back one step, so the batch's last event can carry the id.
+  let last: string | undefined;
   for (const event of batch) {
     let data: string | undefined;
     if (event.type === 'delta') data = event.raw !== undefined ? relayRaw(event.raw, info) : chunk(info, { content: event.content }, null);
@@ -42,10 +37,18 @@ export function toSseText(batch: UpstreamEvent[], info: GenerationInfo, includeU
     else if (event.type === 'finish' && !info.hasRawChunks) data = chunk(info, {}, event.reason);
     else if (event.type === 'usage' && includeUsage) {
       data = JSON.stringify({ id: `chatcmpl-${info.id}`, object: 'chat.completion.chunk', created: info.createdAt, model: info.model, choices: [], usage: event.usage } satisfies CompletionChunk);
-    } else if (event.type === 'error') data = JSON.stringify({ error: { message: event.message, type: 'upstream_error' } } satisfies StreamError);
-    if (data !== undefined) text += `data: ${data}\n\n`;
+    } else if (event.type === 'error') data = upstreamErrorData(event.message);
+    if (data === undefined) continue;
+    if (last !== undefined) text += sseEvent(last);
+    last = data;
   }
-  return eventId === undefined || text === '' ? text : `${text.slice(0, -1)}id: ${eventId}\n\n`;
+  if (last === undefined) return text;
+  return text + sseEvent(last, eventId === undefined ? undefined : { id: eventId });
+}
+
+/** The data of an error event, as OpenAI streams report one. */
+export function upstreamErrorData(message: string): string {
+  return JSON.stringify({ error: { message, type: 'upstream_error' } } satisfies StreamError);
 }
 
 /**
@@ -78,11 +81,11 @@ export class OpenAiSseWriter implements StreamingListener {
     this.ensureHead();
     // An error that arrived as an event was already relayed; a broken connection or timeout was not.
     if (outcome.status === 'error' && outcome.error && !this.hasSentError) {
-      this.res.write(`data: ${JSON.stringify({ error: { message: outcome.error, type: 'upstream_error' } })}\n\n`);
+      this.res.write(sseEvent(upstreamErrorData(outcome.error)));
     } else if (outcome.isStopped) {
-      this.res.write(`data: ${chunk(info, {}, 'stop')}\n\n`);
+      this.res.write(sseEvent(chunk(info, {}, 'stop')));
     }
-    this.res.end('data: [DONE]\n\n');
+    this.res.end(sseDone);
   }
 }
 

@@ -3,7 +3,7 @@ import type { AuthUser } from '../../http/access.js';
 import { httpErrors } from '../../http/errors.js';
 import type { CompletionBody } from './completions.schema.js';
 import type { CompletionsService } from './completions.service.js';
-import type { Generation, GenerationListener, GenerationOutcome, StreamingListener } from './generation.js';
+import type { Generation, GenerationListener, GenerationOutcome, StreamingListener } from '../generations/generations.service.js';
 
 const silentListener: GenerationListener = { onEvents: () => undefined, onEnd: () => undefined };
 

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { httpErrors } from '../../http/errors.js';
 import type { ConnectionRow, ConnectionType } from '../../platform/db/schema.js';
+import type { UpstreamModel } from '../../platform/llm/model-list.js';
+import { normaliseBaseUrl, type UpstreamTarget } from '../../platform/llm/types.js';
+import type { UpstreamClient } from '../../platform/llm/upstream-client.js';
 import type { Platform } from '../../platform/platform.js';
 import type { AuditContext } from '../../http/audit-context.js';
 import { changedFields, type AuditService } from '../audit/audit.service.js';
@@ -8,7 +11,9 @@ import type { SettingsService } from '../settings/settings.service.js';
 import * as repo from './connections.repo.js';
 import type { CreateConnectionInput, TestConnectionInput, UpdateConnectionInput } from './connections.schema.js';
 import { maskApiKey, parseModelIds } from './connections.presenter.js';
-import { fetchUpstreamModels, normaliseBaseUrl, type UpstreamModel, type UpstreamTarget } from './upstream-models.js';
+
+// Other features read a connection's allow-list through this service.
+export { parseModelIds };
 
 /** Outcome of trying a connection's model list. */
 export type ConnectionTestResult = { ok: true; models: number; latency_ms: number } | { ok: false; error: string };
@@ -23,6 +28,11 @@ function withoutUserInfo(url: string): string {
   parsed.username = '';
   parsed.password = '';
   return parsed.toString();
+}
+
+/** Where and how to reach a connection's upstream. */
+export function toUpstreamTarget(row: ConnectionRow): UpstreamTarget {
+  return { type: row.type, baseUrl: row.base_url, apiKey: row.api_key, http2: row.use_http2 === 1 };
 }
 
 /** A connection's fields as the audit log shows them: no credentials, the API key only as whether one is set. */
@@ -45,7 +55,7 @@ function auditedFields(row: ConnectionRow) {
 const seedMarker = 'connections_seeded';
 
 /** Upstream connections: stored configuration, seeding from the environment, and reading their model lists. */
-export function createConnectionsService(platform: Platform, audit: AuditService, settings: SettingsService) {
+export function createConnectionsService(platform: Platform, audit: AuditService, settings: SettingsService, upstream: UpstreamClient) {
   const { db, clock, config, log } = platform;
   const listTimeoutMs = config.AIOHTTP_CLIENT_TIMEOUT_MODEL_LIST * 1000;
   const listeners = new Set<ConnectionsListener>();
@@ -67,7 +77,7 @@ export function createConnectionsService(platform: Platform, audit: AuditService
   async function tryModelList(target: UpstreamTarget): Promise<ConnectionTestResult> {
     const started = performance.now();
     try {
-      const models = await fetchUpstreamModels(target, listTimeoutMs);
+      const models = await upstream.listModels(target, listTimeoutMs);
       return { ok: true, models: models.length, latency_ms: Math.round(performance.now() - started) };
     } catch (error) {
       return { ok: false, error: error instanceof Error ? error.message : String(error) };
@@ -209,17 +219,17 @@ export function createConnectionsService(platform: Platform, audit: AuditService
 
     /** Tries a saved connection's model list (enabled or not). */
     async test(id: string): Promise<ConnectionTestResult> {
-      return tryModelList(await findOrThrow(id));
+      return tryModelList(toUpstreamTarget(await findOrThrow(id)));
     },
 
     /** Tries an unsaved connection's model list. */
     testUnsaved(input: TestConnectionInput): Promise<ConnectionTestResult> {
-      return tryModelList({ type: input.type, base_url: normaliseBaseUrl(input.base_url), api_key: input.api_key ?? '', use_http2: input.http2 ? 1 : 0 });
+      return tryModelList({ type: input.type, baseUrl: normaliseBaseUrl(input.base_url), apiKey: input.api_key ?? '', http2: input.http2 === true });
     },
 
     /** A connection's upstream model list, bounded by AIOHTTP_CLIENT_TIMEOUT_MODEL_LIST; throws UpstreamListError. */
     fetchModels(connection: ConnectionRow): Promise<UpstreamModel[]> {
-      return fetchUpstreamModels(connection, listTimeoutMs);
+      return upstream.listModels(toUpstreamTarget(connection), listTimeoutMs);
     },
 
     /** Registers a callback run after every change; returns the unsubscribe function. */

@@ -1,15 +1,8 @@
 import type { ConnectionRow, ModelPresetRow } from '../../platform/db/schema.js';
-import { parseModelIds } from '../connections/connections.presenter.js';
-import type { UpstreamModel } from '../connections/upstream-models.js';
+import type { UpstreamModel } from '../../platform/llm/model-list.js';
+import { parseModelIds } from '../connections/connections.service.js';
 import { parsePresetParams } from './models.presenter.js';
-import type { ModelInfo, ResolvedModel } from './models.service.js';
-
-/** A listed model plus what resolving it needs (never a credential): the cached unit. */
-export interface CatalogEntry extends ModelInfo {
-  /** The id the upstream knows, without prefix or dedupe suffix. */
-  upstream_id: string;
-  preset?: ResolvedModel['preset'];
-}
+import type { CatalogEntry } from './models.types.js';
 
 /** One connection's answer, in connection order. */
 export interface ConnectionModels {

@@ -1,7 +1,6 @@
 import type { Preset } from '@parley/wire';
 import type { ModelPresetRow } from '../../platform/db/schema.js';
-import type { ModelInfo } from './models.service.js';
-import type { CatalogEntry } from './model-catalog.js';
+import type { CatalogEntry, ModelInfo } from './models.types.js';
 
 /** A preset's stored params (without the system prompt, which has its own column). */
 export function parsePresetParams(text: string): Record<string, unknown> {

@@ -1,36 +1,17 @@
 import type { AuthUser } from '../../http/access.js';
 import { httpErrors } from '../../http/errors.js';
-import type { ConnectionType, ModelPresetRow } from '../../platform/db/schema.js';
+import type { ModelPresetRow } from '../../platform/db/schema.js';
 import type { Platform } from '../../platform/platform.js';
 import type { AuditContext } from '../../http/audit-context.js';
 import { changedFields, type AuditService } from '../audit/audit.service.js';
-import type { ConnectionsService } from '../connections/connections.service.js';
-import { addPresets, mergeConnectionModels, type CatalogEntry, type ConnectionModels } from './model-catalog.js';
+import { toUpstreamTarget, type ConnectionsService } from '../connections/connections.service.js';
+import { addPresets, mergeConnectionModels, type ConnectionModels } from './model-catalog.js';
 import { parsePresetParams, toModelInfo } from './models.presenter.js';
 import * as repo from './models.repo.js';
 import type { CreatePresetInput, PresetParamsInput, UpdatePresetInput } from './models.schema.js';
+import type { CatalogEntry, ModelInfo, ResolvedModel } from './models.types.js';
 
-/** A model as listed by GET /api/models. */
-export interface ModelInfo {
-  id: string;
-  object: 'model';
-  created: number;
-  owned_by: string;
-  name: string;
-  connection_id: string;
-  connection_type: ConnectionType;
-  /** Set for presets: the base model they build on. */
-  base_model_id?: string;
-}
-
-/** Everything needed to send a request for a model id to its upstream. */
-export interface ResolvedModel {
-  id: string;
-  upstreamModelId: string;
-  connection: { id: string; type: ConnectionType; baseUrl: string; apiKey: string; http2: boolean };
-  /** Present when the id names a preset: applied before the request goes upstream. */
-  preset?: { systemPrompt: string; params: Record<string, unknown> };
-}
+export type { ModelInfo, ResolvedModel } from './models.types.js';
 
 /** The shared cache entry: in SharedState so every instance reuses one gathered list. */
 interface CachedCatalog {
@@ -108,7 +89,7 @@ export function createModelsService(platform: Platform, connections: Connections
     return {
       id,
       upstreamModelId: entry.upstream_id,
-      connection: { id: connection.id, type: connection.type, baseUrl: connection.base_url, apiKey: connection.api_key, http2: connection.use_http2 === 1 },
+      connection: { id: connection.id, ...toUpstreamTarget(connection) },
       ...(entry.preset && { preset: entry.preset }),
     };
   }

@@ -58,6 +58,11 @@ export interface UpstreamTarget {
   http2?: boolean;
 }
 
+/** Removes trailing slashes so paths can be appended with one. */
+export function normaliseBaseUrl(url: string): string {
+  return url.replace(/\/+$/, '');
+}
+
 /** Why an upstream call failed; completions turn these into 429/502/504. */
 export class UpstreamError extends Error {
   constructor(

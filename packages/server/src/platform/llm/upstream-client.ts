@@ -1,6 +1,7 @@
 import type { Agent } from 'undici';
 import { startClientSpan } from '../telemetry/tracing.js';
 import { NdjsonDecoder, SseDecoder } from './line-decoders.js';
+import { fetchModelList, type UpstreamModel } from './model-list.js';
 import { ollamaRequestBody, parseOllamaLine } from './ollama-wire.js';
 import { openAiRequestBody, parseOpenAiEvent } from './openai-wire.js';
 import type { ChatRequest, UpstreamTarget } from './types.js';
@@ -15,12 +16,21 @@ export interface UpstreamTimeouts {
   idleMs: number;
 }
 
-/** Talks to model servers over pooled keep-alive connections. */
+/** Talks to model servers over pooled keep-alive connections; one per process, closed with the app. */
 export class UpstreamClient {
   // Keep-alive pooling: a relayed request must not pay for a new TCP handshake.
   private readonly http1 = createUpstreamAgent(false);
   // Made on first use: most deployments have no HTTP/2 connection.
   private http2: Agent | undefined;
+
+  private agentFor(target: UpstreamTarget): Agent {
+    return target.http2 ? (this.http2 ??= createUpstreamAgent(true)) : this.http1;
+  }
+
+  /** The models an upstream lists, giving up after `timeoutMs`; throws UpstreamListError with a message fit for an admin. */
+  listModels(target: UpstreamTarget, timeoutMs: number): Promise<UpstreamModel[]> {
+    return fetchModelList(this.agentFor(target), target, timeoutMs);
+  }
 
   /** Opens a streamed chat completion; throws UpstreamError unless the upstream answered 2xx. */
   streamChat(target: UpstreamTarget, chat: ChatRequest, timeouts: UpstreamTimeouts): Promise<UpstreamStream> {
@@ -34,8 +44,7 @@ export class UpstreamClient {
       handler = isOllama
         ? new UpstreamStreamHandler(new NdjsonDecoder(), parseOllamaLine, span)
         : new UpstreamStreamHandler(new SseDecoder(), parseOpenAiEvent, span);
-      const agent = target.http2 ? (this.http2 ??= createUpstreamAgent(true)) : this.http1;
-      agent.dispatch(
+      this.agentFor(target).dispatch(
         {
           origin: url.origin,
           path: url.pathname + url.search,

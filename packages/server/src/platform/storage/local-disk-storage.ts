@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ObjectTooLargeError, type ObjectStorage, type StoredObject } from './object-storage.js';
+import { ObjectStorageUnavailableError, ObjectTooLargeError, type ObjectStorage, type StoredObject } from './object-storage.js';
 
 /** Rejects keys that could escape the storage root. */
 export function assertSafeKey(key: string): void {
@@ -71,7 +71,11 @@ export class LocalDiskStorage implements ObjectStorage {
   }
 
   async ping(): Promise<void> {
-    await fs.promises.access(this.root, fs.constants.W_OK);
+    try {
+      await fs.promises.access(this.root, fs.constants.W_OK);
+    } catch (error) {
+      throw new ObjectStorageUnavailableError(error instanceof Error ? error.message : String(error), error);
+    }
   }
 
   private pathOf(key: string): string {

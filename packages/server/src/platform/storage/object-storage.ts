@@ -14,6 +14,17 @@ export class ObjectTooLargeError extends Error {
 }
 
 /**
+ * The store failed or could not be reached: what every implementation throws then, so that
+ * requests needing it answer a retryable 503 whichever storage is configured.
+ */
+export class ObjectStorageUnavailableError extends Error {
+  constructor(message: string, cause?: unknown) {
+    super(`Object storage unavailable: ${message}`, { cause });
+    this.name = 'ObjectStorageUnavailableError';
+  }
+}
+
+/**
  * Blob storage for uploaded files: local disk for the embedded default,
  * S3-compatible storage at scale. Objects are streamed, never held whole in memory.
  */
@@ -24,7 +35,7 @@ export interface ObjectStorage {
   get(key: string): Promise<Readable | undefined>;
   /** Removes the object; absent objects are not an error. */
   delete(key: string): Promise<void>;
-  /** Resolves when the storage is reachable. */
+  /** Resolves when the storage is reachable; rejects with ObjectStorageUnavailableError when not. */
   ping(): Promise<void>;
   /** Releases connections, where there are any. */
   close?(): void | Promise<void>;

@@ -1,11 +1,3 @@
-/** The object store failed or could not be reached; requests needing it should answer 503. */
-export class ObjectStorageUnavailableError extends Error {
-  constructor(message: string, cause?: unknown) {
-    super(`Object storage unavailable: ${message}`, { cause });
-    this.name = 'ObjectStorageUnavailableError';
-  }
-}
-
 interface SdkFailure {
   name?: string;
   message?: string;

@@ -10,10 +10,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { assertSafeKey, meteringStream } from './local-disk-storage.js';
-import type { ObjectStorage, StoredObject } from './object-storage.js';
-import { describeS3Failure, isMissingObject, ObjectStorageUnavailableError } from './s3-errors.js';
-
-export { ObjectStorageUnavailableError } from './s3-errors.js';
+import { ObjectStorageUnavailableError, type ObjectStorage, type StoredObject } from './object-storage.js';
+import { describeS3Failure, isMissingObject } from './s3-errors.js';
 
 /** S3 settings, named and typed after Open WebUI's environment variables. */
 export interface S3StorageOptions {

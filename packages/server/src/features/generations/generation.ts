@@ -43,10 +43,11 @@ export interface GenerationStart {
   /** False when nobody reads the whole answer (an unsaved streamed one): its text is then not kept. */
   keepsText?: boolean;
   /**
-   * Saves the outcome before anyone hears of it, so a client that reads the chat right after
-   * the end of the stream finds the answer saved. Must not reject.
+   * Records the outcome (`lastSeq`: the last batch sent); resolves once the listener may hear of it
+   * (the answer is saved), so a client that reads the chat right after the end of the stream finds
+   * the answer there. Must not reject.
    */
-  persist?: (outcome: GenerationOutcome) => Promise<void>;
+  recordEnd?: (outcome: GenerationOutcome, lastSeq: number) => Promise<void>;
 }
 
 /** Facts about a running generation that writers and persistence need. */
@@ -81,7 +82,7 @@ export class Generation implements UpstreamSink {
   private readonly toolCalls: ToolCall[] = [];
   private hasEnded = false;
   private resolveDone!: (outcome: GenerationOutcome) => void;
-  /** Resolves with the outcome once the upstream stream has ended and the outcome is persisted. */
+  /** Resolves with the outcome once the upstream stream has ended and the answer is saved. */
   readonly done = new Promise<GenerationOutcome>((resolve) => (this.resolveDone = resolve));
 
   constructor(
@@ -94,11 +95,6 @@ export class Generation implements UpstreamSink {
     this.content = start.content ?? '';
     this.seq = start.lastSeq ?? 0;
     stream.pipe(this);
-  }
-
-  /** The number of the last batch sent. */
-  get lastSeq(): number {
-    return this.seq;
   }
 
   /** Stops listening; the generation carries on to its end. */
@@ -151,7 +147,7 @@ export class Generation implements UpstreamSink {
       ...(this.toolCalls.length > 0 ? { toolCalls: this.toolCalls.filter(Boolean) } : {}),
     };
     // An unsaved answer ends in the same tick; a saved one once it is in the database.
-    if (this.start.persist) void this.start.persist(outcome).then(() => this.deliver(outcome));
+    if (this.start.recordEnd) void this.start.recordEnd(outcome, this.seq).then(() => this.deliver(outcome));
     else this.deliver(outcome);
   }
 

@@ -1,8 +1,7 @@
-import { request, type Agent } from 'undici';
+import { request, type Dispatcher } from 'undici';
 import { z } from 'zod';
-import type { ConnectionType } from '../../platform/db/schema.js';
-import { createUpstreamAgent } from '../../platform/llm/upstream-agents.js';
-import { startClientSpan, type TraceSpan } from '../../platform/telemetry/tracing.js';
+import { startClientSpan, type TraceSpan } from '../telemetry/tracing.js';
+import { normaliseBaseUrl, type UpstreamTarget } from './types.js';
 
 /** One model as an upstream lists it. */
 export interface UpstreamModel {
@@ -12,17 +11,6 @@ export interface UpstreamModel {
   created: number | null;
 }
 
-/** Where and how to ask an upstream for its models. */
-export interface UpstreamTarget {
-  type: ConnectionType;
-  base_url: string;
-  api_key: string;
-  use_http2: number;
-}
-
-// HTTP/1.1 lists go through undici's global pool; HTTP/2 ones share this one, made on first use.
-let http2Agent: Agent | undefined;
-
 /** A model list that could not be read, with a message fit to show an admin. */
 export class UpstreamListError extends Error {
   override name = 'UpstreamListError';
@@ -31,29 +19,23 @@ export class UpstreamListError extends Error {
 const openAiList = z.object({ data: z.array(z.object({ id: z.string().min(1), created: z.unknown().optional() })) });
 const ollamaList = z.object({ models: z.array(z.object({ name: z.string().min(1), modified_at: z.unknown().optional() })) });
 
-/** Removes trailing slashes so paths can be appended with one. */
-export function normaliseBaseUrl(url: string): string {
-  return url.replace(/\/+$/, '');
-}
-
 /** The URL of an upstream's model list: OpenAI `${base}/models`, Ollama `${base}/api/tags`. */
-export function modelListUrl(target: Pick<UpstreamTarget, 'type' | 'base_url'>): string {
-  const base = normaliseBaseUrl(target.base_url);
+export function modelListUrl(target: Pick<UpstreamTarget, 'type' | 'baseUrl'>): string {
+  const base = normaliseBaseUrl(target.baseUrl);
   return target.type === 'openai' ? `${base}/models` : `${base}/api/tags`;
 }
 
-/** Asks an upstream for its models, giving up after `timeoutMs`; throws UpstreamListError. */
-export async function fetchUpstreamModels(target: UpstreamTarget, timeoutMs: number): Promise<UpstreamModel[]> {
+/** Asks an upstream for its models through `dispatcher`, giving up after `timeoutMs`; throws UpstreamListError. */
+export async function fetchModelList(dispatcher: Dispatcher, target: UpstreamTarget, timeoutMs: number): Promise<UpstreamModel[]> {
   const url = modelListUrl(target);
   const signal = AbortSignal.timeout(timeoutMs);
   const headers: Record<string, string> = { accept: 'application/json' };
-  if (target.api_key) headers.authorization = `Bearer ${target.api_key}`;
+  if (target.apiKey) headers.authorization = `Bearer ${target.apiKey}`;
   let status: number;
   let text: string;
   let span: TraceSpan | undefined;
   try {
     span = startClientSpan('GET', new URL(url), headers);
-    const dispatcher = target.use_http2 === 1 ? (http2Agent ??= createUpstreamAgent(true)) : undefined;
     const response = await request(url, { method: 'GET', headers, signal, dispatcher });
     status = response.statusCode;
     text = await response.body.text();
@@ -64,12 +46,12 @@ export async function fetchUpstreamModels(target: UpstreamTarget, timeoutMs: num
   }
   span!.end({ 'http.response.status_code': status }, status >= 400 ? `HTTP ${status}` : undefined);
   if (status >= 400) {
-    throw new UpstreamListError(redact(`${url} answered HTTP ${status}${detailOf(text)}`, target.api_key));
+    throw new UpstreamListError(redact(`${url} answered HTTP ${status}${detailOf(text)}`, target.apiKey));
   }
   return parseModelList(target.type, text, url);
 }
 
-function parseModelList(type: ConnectionType, text: string, url: string): UpstreamModel[] {
+function parseModelList(type: UpstreamTarget['type'], text: string, url: string): UpstreamModel[] {
   let json: unknown;
   try {
     json = JSON.parse(text);

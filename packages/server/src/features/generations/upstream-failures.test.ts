@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toUpstreamError } from '../../platform/llm/upstream-stream.js';
 import { UpstreamError } from '../../platform/llm/types.js';
-import { toHttpError } from './completions.service.js';
+import { toHttpError } from './upstream-failures.js';
 
 const failure = (code: string) => Object.assign(new Error(`connect ${code} 127.0.0.1:1234`), { code });
 

@@ -1,0 +1,136 @@
+import type { Platform } from '../../platform/platform.js';
+import type { AnalyticsService } from '../analytics/analytics.service.js';
+import type { ChatsService } from '../chats/chats.service.js';
+import type { EventsService } from '../events/events.service.js';
+import type { GenerationOutcome } from './generation.js';
+import type { GenerationLog } from './generation-log.js';
+import { failureKindOf } from './upstream-failures.js';
+
+/** The answer whose end is recorded: who asked, for which model, through which connection, where it is saved. */
+export interface EndedAnswer {
+  id: string;
+  userId: string;
+  /** The model id the client asked for. */
+  model: string;
+  /** Null when no longer known (an answer whose instance died with its log). */
+  connectionId: string | null;
+  upstreamModel: string | null;
+  /** Where the answer is saved; absent for an answer that is not saved in a chat. */
+  chat?: { chatId: string; assistantMessageId: string };
+}
+
+/** How an answer came to its end; decides which of the records below apply. */
+export type AnswerEnding =
+  /**
+   * Streamed on this instance to its end: done, stopped, or broken off. `onSaved` runs once the
+   * answer is saved, before usage, metrics and events, so its client hears the end no later.
+   */
+  | { kind: 'streamed'; lastSeq: number; onSaved: () => void }
+  /** The upstream refused a new answer before streaming it. */
+  | { kind: 'refused'; error: unknown }
+  /** The upstream refused to continue an answer taken over from an instance that died. */
+  | { kind: 'takeover-refused'; error: unknown; lastSeq: number }
+  /** Its instance died and its log expired with it: nothing can continue it. */
+  | { kind: 'interrupted' };
+
+/** Records an answer's end; resolves to false when it could not be saved (see createAnswerEndRecorder). */
+export type RecordAnswerEnd = (answer: EndedAnswer, outcome: GenerationOutcome, ending: AnswerEnding) => Promise<boolean>;
+
+/** The outcome of an answer that failed without streaming (further); `content` is what it had so far. */
+export function failedOutcome(error: string, durationMs: number, content = ''): GenerationOutcome {
+  return { content, status: 'error', error, isStopped: false, finishReason: null, usage: null, ttftMs: null, durationMs };
+}
+
+/** What a saved answer's `info` holds, the same fields however it ended (null where unknown). */
+function answerInfo(answer: EndedAnswer, outcome: GenerationOutcome): Record<string, unknown> {
+  const completionTokens = outcome.usage?.completion_tokens ?? 0;
+  const streamMs = outcome.durationMs - (outcome.ttftMs ?? 0);
+  return {
+    ttft_ms: outcome.ttftMs,
+    duration_ms: outcome.durationMs,
+    tokens_per_second: streamMs > 0 && completionTokens > 0 ? Math.round((completionTokens / streamMs) * 10_000) / 10 : null,
+    finish_reason: outcome.finishReason,
+    stopped: outcome.isStopped,
+    connection_id: answer.connectionId,
+    upstream_model: answer.upstreamModel,
+  };
+}
+
+const saveAttempts = 6;
+
+/**
+ * The one way an answer ends, whatever ended it: saves it into its chat (text, status, usage, info),
+ * counts it in usage analytics and metrics, logs its end for resuming clients and tells the user's tabs.
+ */
+export function createAnswerEndRecorder(
+  platform: Platform,
+  { chats, events, analytics, generationLog }: { chats: ChatsService; events: EventsService; analytics: AnalyticsService; generationLog: GenerationLog },
+): RecordAnswerEnd {
+  const { log, metrics } = platform;
+
+  /** Saves the answer; a streamed one retries through a short database outage while its lease is held. */
+  async function save(chat: NonNullable<EndedAnswer['chat']>, answer: EndedAnswer, outcome: GenerationOutcome, attempts: number): Promise<void> {
+    const record = { content: outcome.content, status: outcome.status, error: outcome.error, usage: outcome.usage, info: answerInfo(answer, outcome) };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await chats.finishAnswer(chat.chatId, chat.assistantMessageId, record);
+      } catch (error) {
+        if (attempt >= attempts) throw error;
+        log.warn({ err: error, generation: answer.id, attempt }, 'saving a finished answer failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+      }
+    }
+  }
+
+  function measure(answer: EndedAnswer, outcome: GenerationOutcome, ending: AnswerEnding): void {
+    const connection = answer.connectionId ?? 'unknown';
+    const labels = { model: answer.model, connection };
+    if (ending.kind === 'streamed') metrics.activeStreams.dec();
+    if (ending.kind === 'refused' || ending.kind === 'takeover-refused') metrics.upstreamErrors.inc({ connection, kind: failureKindOf(ending.error) });
+    // A refused answer never started, so it never finished either: upstream attempts are started + refused.
+    if (ending.kind !== 'refused') {
+      metrics.generationsFinished.inc({ ...labels, outcome: outcome.isStopped ? 'stopped' : outcome.status });
+      if (outcome.status === 'error') metrics.generationsFailed.inc(labels);
+    }
+    if (ending.kind === 'streamed') {
+      if (outcome.status === 'error') metrics.upstreamErrors.inc({ connection, kind: 'midstream' });
+      metrics.generationDuration.observe({ model: answer.model }, outcome.durationMs / 1000);
+    }
+    if (outcome.ttftMs !== null) metrics.ttft.observe({ model: answer.model }, outcome.ttftMs / 1000);
+    if (outcome.usage) {
+      metrics.tokens.inc({ model: answer.model, direction: 'in' }, outcome.usage.prompt_tokens);
+      metrics.tokens.inc({ model: answer.model, direction: 'out' }, outcome.usage.completion_tokens);
+    }
+  }
+
+  /**
+   * Never rejects. An answer that could not be saved is not counted in usage and logs no end: once
+   * its lease lapses the sweeper finds it unfinished and tries again, and that end is recorded then.
+   */
+  return async function recordAnswerEnd(answer, outcome, ending) {
+    let isSaved = true;
+    try {
+      if (answer.chat) await save(answer.chat, answer, outcome, ending.kind === 'streamed' ? saveAttempts : 1);
+    } catch (error) {
+      isSaved = false;
+      log.error({ err: error, generation: answer.id }, 'failed to save a finished answer');
+    } finally {
+      if (ending.kind === 'streamed') ending.onSaved();
+    }
+    try {
+      measure(answer, outcome, ending);
+      if (!isSaved) return false;
+      const status = outcome.isStopped ? 'stopped' : outcome.status;
+      await analytics.recordAnswer({ userId: answer.userId, model: answer.model, connectionId: answer.connectionId, usage: outcome.usage, ttftMs: outcome.ttftMs, durationMs: outcome.durationMs, status });
+      if (!answer.chat) return true;
+      // Logged after saving, so a client told "end" finds the answer in the chat.
+      if (ending.kind === 'streamed' || ending.kind === 'takeover-refused') {
+        generationLog.append(answer.id, { seq: ending.lastSeq, kind: 'end', outcome: { status: outcome.status, error: outcome.error, isStopped: outcome.isStopped } });
+      }
+      events.publish(answer.userId, { type: 'answer:done', chat_id: answer.chat.chatId, message_id: answer.chat.assistantMessageId, status: outcome.status });
+    } catch (error) {
+      log.error({ err: error, generation: answer.id }, 'failed to record the end of an answer (metrics, usage or events)');
+    }
+    return isSaved;
+  };
+}
