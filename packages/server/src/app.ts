@@ -85,6 +85,8 @@ function acceptEmptyJsonBodies(app: App): void {
 export async function buildApp(config: Config, options: AppOptions = {}): Promise<ParleyApp> {
   const log = options.logger ?? createLogger(config);
   const clock = options.clock ?? { now: () => Date.now() };
+  // Assigned once, after the database: the metrics read its pool, and its query observer reads them.
+  // eslint-disable-next-line prefer-const -- a const could not be referenced by the observer created before it
   let metrics: Metrics | undefined;
   const db = connectDb(config, (ms, isError) => metrics?.dbQueryDuration.observe({ dialect: config.database.dialect, outcome: isError ? 'error' : 'ok' }, ms / 1000));
   metrics = createMetrics(db.poolStats);
