@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeLlm, type FakeLlm } from '../../fake-llm/src/index.js';
 import { createAuditService } from '../src/features/audit/audit.service.js';
 import { createConnectionsService } from '../src/features/connections/connections.service.js';
+import { UpstreamClient } from '../src/platform/llm/upstream-client.js';
 import { createSettingsService } from '../src/features/settings/settings.service.js';
 import { adminAndUser, signUp, type TestUser } from './support/factories.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
@@ -74,7 +75,9 @@ describe('connections: seeding from the environment', () => {
     }
     const { platform } = app.parley;
     const audit = createAuditService(platform);
-    await createConnectionsService(platform, audit, createSettingsService(platform, audit)).seedFromEnvironment();
+    const upstream = new UpstreamClient();
+    await createConnectionsService(platform, audit, createSettingsService(platform, audit), upstream).seedFromEnvironment();
+    await upstream.close();
     const after = await app.request('GET', '/api/v1/connections/', { token: admin.token });
     expect(after.body).toEqual([]);
   });

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MODEL_IDS, startFakeLlm, type FakeLlm } from '../../fake-llm/src/index.js';
 import { createAuditService } from '../src/features/audit/audit.service.js';
 import { createConnectionsService } from '../src/features/connections/connections.service.js';
+import { createSettingsService } from '../src/features/settings/settings.service.js';
 import { createModelsService } from '../src/features/models/models.service.js';
 import { UpstreamClient } from '../src/platform/llm/upstream-client.js';
 import type { Clock } from '../src/platform/platform.js';
@@ -51,7 +52,8 @@ afterAll(() => upstream.close());
 function modelsServiceOf(app: TestApp, clock?: Clock) {
   const platform = clock ? { ...app.parley.platform, clock } : app.parley.platform;
   const audit = createAuditService(app.parley.platform);
-  return createModelsService(platform, createConnectionsService(app.parley.platform, audit, upstream), audit);
+  const settings = createSettingsService(app.parley.platform, audit);
+  return createModelsService(platform, createConnectionsService(app.parley.platform, audit, settings, upstream), audit);
 }
 
 const ollamaCreated = Date.parse('2024-01-01T00:00:00Z') / 1000;
