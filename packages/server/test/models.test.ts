@@ -236,8 +236,10 @@ describe('models: refreshing the list', () => {
   it('does not cache a refresh that was under way when a connection changed', async () => {
     upstream.state.delayMs = 300;
     const connection = (await app.request('GET', '/api/v1/connections/', { token: admin.token })).body[0];
+    const hits = upstream.state.hits;
     const slow = app.request('GET', '/api/models?refresh=true', { token: admin.token });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // The refresh is under way once the upstream has been asked.
+    await expect.poll(() => upstream.state.hits).toBe(hits + 1);
     await app.request('POST', `/api/v1/connections/${connection.id}/update`, { token: admin.token, body: { model_ids: ['z'] } });
     expect((await slow).status).toBe(200);
     expect((await app.request('GET', '/api/models', { token: admin.token })).body.data).toEqual([]);

@@ -42,7 +42,10 @@ describe.skipIf(process.env.PARLEY_TEST_DB === 'postgres')('shared state on Redi
       await sleep(50);
       const id = await b.appendToStream('generation', { text: 'chunk' }, { ttlMs: 60_000 });
       expect(await following).toEqual([{ id, fields: { text: 'chunk' } }]);
-      expect(onElsewhere.messages).toEqual([]);
+      // Published after b's message, a sentinel arrives after it would have: then its absence means something.
+      await elsewhere.publish('config', 'sentinel');
+      await eventually(async () => (onElsewhere.messages.length ? true : undefined), 2000);
+      expect(onElsewhere.messages).toEqual(['sentinel']);
 
       const keys = (await redis.admin().keys(`${prefix}*`)).sort();
       expect(keys).toEqual([`${prefix}lease:generation`, `${prefix}rate:cluster`, `${prefix}stream:generation`]);
