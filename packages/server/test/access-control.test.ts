@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminAndUser, signUp, type TestUser } from './support/factories.js';
+import { signUp, type TestUser } from './support/factories.js';
+import { startWithUsers } from './support/start-with-users.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
 // Every route, whatever its path parameters: the guard runs before anything else.
@@ -11,8 +12,7 @@ describe('access control on every route', () => {
   let pending: TestUser;
 
   beforeAll(async () => {
-    app = await startTestApp();
-    ({ user } = await adminAndUser(app));
+    ({ app, user } = await startWithUsers());
     pending = await signUp(app);
   });
   afterAll(() => app.close());

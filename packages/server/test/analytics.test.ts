@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectedText, startFakeLlm, type FakeLlm } from '../../fake-llm/src/index.js';
 import { createAnalyticsService, type AnswerRecord } from '../src/features/analytics/analytics.service.js';
-import { adminAndUser, type TestUser } from './support/factories.js';
+import type { TestUser } from './support/factories.js';
+import { startWithUsers } from './support/start-with-users.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
 const day = 86_400_000;
@@ -21,8 +22,7 @@ describe('usage analytics', () => {
   const get = (path: string, token = admin.token) => app.request('GET', `/api/v1/analytics/${path}`, { token });
 
   beforeAll(async () => {
-    app = await startTestApp();
-    ({ admin, user } = await adminAndUser(app));
+    ({ app, admin, user } = await startWithUsers());
     const usage = (prompt: number, completion: number) => ({ prompt_tokens: prompt, completion_tokens: completion });
     // May 1: the admin on two models, the last a millisecond before midnight.
     await record(may1 + 10 * 3_600_000, { userId: admin.id, model: 'm1', usage: usage(10, 20), ttftMs: 100 });
@@ -96,9 +96,8 @@ describe('usage analytics', () => {
   });
 
   it('defaults to the last 30 days up to now', async () => {
-    const fresh = await startTestApp();
+    const { app: fresh, admin: owner } = await startWithUsers();
     try {
-      const { admin: owner } = await adminAndUser(fresh);
       const analytics = (at: number) => createAnalyticsService({ ...fresh.parley.platform, clock: { now: () => at } });
       await analytics(Date.now() - 1000).recordAnswer({ userId: owner.id, model: 'm', connectionId: null, usage: { prompt_tokens: 3, completion_tokens: 4 }, ttftMs: 5, durationMs: 6, status: 'done' });
       await analytics(Date.now() - 31 * day).recordAnswer({ userId: owner.id, model: 'm', connectionId: null, usage: { prompt_tokens: 50, completion_tokens: 50 }, ttftMs: 5, durationMs: 6, status: 'done' });
@@ -164,8 +163,7 @@ describe('usage analytics: recorded as the platform serves', () => {
 
   beforeAll(async () => {
     fake = await startFakeLlm();
-    app = await startTestApp({ OPENAI_API_BASE_URLS: `${fake.url}/v1`, OPENAI_API_KEYS: 'sk-fake' });
-    ({ admin, user } = await adminAndUser(app));
+    ({ app, admin, user } = await startWithUsers({ OPENAI_API_BASE_URLS: `${fake.url}/v1`, OPENAI_API_KEYS: 'sk-fake' }));
   });
   afterAll(async () => {
     await app.close();

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { changedFields, withoutSecrets } from '../src/features/audit/audit-details.js';
-import { adminAndUser, signUp, type TestUser } from './support/factories.js';
+import { signUp, type TestUser } from './support/factories.js';
+import { startWithUsers } from './support/start-with-users.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
 /** A minimal RFC 4180 reader: enough to read the export back and check its quoting. */
@@ -395,8 +396,7 @@ describe('audit log: when it cannot be written', () => {
   let admin: TestUser;
 
   beforeAll(async () => {
-    app = await startTestApp();
-    ({ admin } = await adminAndUser(app));
+    ({ app, admin } = await startWithUsers());
     await app.parley.platform.db.kysely.schema.alterTable('audit_events').renameTo('audit_events_gone').execute();
   });
   afterAll(() => app.close());

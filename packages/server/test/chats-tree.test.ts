@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createChatsService, type ChatsService } from '../src/features/chats/chats.service.js';
-import { adminAndUser, promote, signUp, type TestUser } from './support/factories.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { promote, signUp, type TestUser } from './support/factories.js';
+import { startWithUsers } from './support/start-with-users.js';
+import type { TestApp } from './support/test-app.js';
 
 /**
  * An Open WebUI history with a branch: the first user message has two answers
@@ -44,8 +45,7 @@ describe('chat message trees', () => {
   let service: ChatsService;
 
   beforeAll(async () => {
-    app = await startTestApp();
-    ({ admin, user } = await adminAndUser(app));
+    ({ app, admin, user } = await startWithUsers());
     service = createChatsService(app.parley.platform);
   });
   afterAll(() => app.close());

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminAndUser, promote, signUp, type TestUser } from './support/factories.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { promote, signUp, type TestUser } from './support/factories.js';
+import { startWithUsers } from './support/start-with-users.js';
+import type { TestApp } from './support/test-app.js';
 
 describe('chats', () => {
   let app: TestApp;
@@ -8,8 +9,7 @@ describe('chats', () => {
   let user: TestUser;
 
   beforeAll(async () => {
-    app = await startTestApp();
-    ({ admin, user } = await adminAndUser(app));
+    ({ app, admin, user } = await startWithUsers());
   });
   afterAll(() => app.close());
 

@@ -1,7 +1,8 @@
 import { expectedText, startFakeLlm, type FakeLlm } from '../../fake-llm/src/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminAndUser, signUp, type TestUser } from './support/factories.js';
+import { signUp, type TestUser } from './support/factories.js';
 import { contentOf, eventually, parseSse, readSse, readUntilEventIds } from './support/streams.js';
+import { startWithUsers } from './support/start-with-users.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
 const messages = [{ role: 'user', content: 'Tell me about rivers' }];
@@ -21,8 +22,7 @@ describe('chat completions through an OpenAI-compatible upstream', () => {
 
   beforeAll(async () => {
     fake = await startFakeLlm({ slowHeadersMs: 3000 });
-    app = await startTestApp({ OPENAI_API_BASE_URLS: `${fake.url}/v1`, AIOHTTP_CLIENT_TIMEOUT: '1', ENABLE_TITLE_GENERATION: 'true' });
-    ({ admin, user } = await adminAndUser(app));
+    ({ app, admin, user } = await startWithUsers({ OPENAI_API_BASE_URLS: `${fake.url}/v1`, AIOHTTP_CLIENT_TIMEOUT: '1', ENABLE_TITLE_GENERATION: 'true' }));
   });
   afterAll(async () => {
     await app.close();

@@ -3,7 +3,8 @@ import net, { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeLlm, type FakeLlm } from '../../fake-llm/src/index.js';
 import { createConnectionsService } from '../src/features/connections/connections.service.js';
-import { adminAndUser, signUp, type TestUser } from './support/factories.js';
+import { signUp, type TestUser } from './support/factories.js';
+import { startWithUsers } from './support/start-with-users.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
 const seededKey = 'sk-seeded-0123456789abcdef';
@@ -97,8 +98,7 @@ describe('connections: admin API', () => {
   beforeAll(async () => {
     fake = await startFakeLlm({ apiKey: fakeKey });
     hanging = await startHangingServer();
-    app = await startTestApp({ AIOHTTP_CLIENT_TIMEOUT_MODEL_LIST: '0.5' });
-    ({ admin, user } = await adminAndUser(app));
+    ({ app, admin, user } = await startWithUsers({ AIOHTTP_CLIENT_TIMEOUT_MODEL_LIST: '0.5' }));
     pending = await signUp(app);
   });
   afterAll(async () => {

@@ -2,8 +2,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminAndUser, type TestUser } from './support/factories.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import type { TestUser } from './support/factories.js';
+import { startWithUsers } from './support/start-with-users.js';
+import type { TestApp } from './support/test-app.js';
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
@@ -40,8 +41,7 @@ describe('files', () => {
   let other: TestUser;
 
   beforeAll(async () => {
-    app = await startTestApp();
-    ({ admin: other, user } = await adminAndUser(app));
+    ({ app, admin: other, user } = await startWithUsers());
   });
   afterAll(() => app.close());
 
@@ -239,8 +239,7 @@ describe('files over the size limit', () => {
   let user: TestUser;
 
   beforeAll(async () => {
-    app = await startTestApp({ FILE_MAX_SIZE: '1024' });
-    ({ user } = await adminAndUser(app));
+    ({ app, user } = await startWithUsers({ FILE_MAX_SIZE: '1024' }));
   });
   afterAll(() => app.close());
 

@@ -5,7 +5,8 @@ import { MODEL_IDS, startFakeLlm, type FakeLlm } from '../../fake-llm/src/index.
 import { createConnectionsService } from '../src/features/connections/connections.service.js';
 import { createModelsService } from '../src/features/models/models.service.js';
 import type { Clock } from '../src/platform/platform.js';
-import { adminAndUser, signUp, type TestUser } from './support/factories.js';
+import { signUp, type TestUser } from './support/factories.js';
+import { startWithUsers } from './support/start-with-users.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
 /** A port nothing listens on: bound, read, released. */
@@ -63,12 +64,11 @@ describe('models: the merged list', () => {
 
   beforeAll(async () => {
     fake = await startFakeLlm();
-    app = await startTestApp({
+    ({ app, admin, user } = await startWithUsers({
       OPENAI_API_BASE_URLS: `${fake.url}/v1`,
       OLLAMA_BASE_URLS: fake.url,
       AIOHTTP_CLIENT_TIMEOUT_MODEL_LIST: '0.5',
-    });
-    ({ admin, user } = await adminAndUser(app));
+    }));
     const connections = (await app.request('GET', '/api/v1/connections/', { token: admin.token })).body;
     ollamaId = connections.find((c: { type: string }) => c.type === 'ollama').id;
     openaiId = connections.find((c: { type: string }) => c.type === 'openai').id;
@@ -282,8 +282,7 @@ describe('models: presets', () => {
 
   beforeAll(async () => {
     fake = await startFakeLlm();
-    app = await startTestApp({ OPENAI_API_BASE_URLS: `${fake.url}/v1`, OLLAMA_BASE_URLS: fake.url });
-    ({ admin, user } = await adminAndUser(app));
+    ({ app, admin, user } = await startWithUsers({ OPENAI_API_BASE_URLS: `${fake.url}/v1`, OLLAMA_BASE_URLS: fake.url }));
     pending = await signUp(app);
     const connections = (await app.request('GET', '/api/v1/connections/', { token: admin.token })).body;
     ollamaId = connections.find((c: { type: string }) => c.type === 'ollama').id;

@@ -2,9 +2,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectedText, startFakeLlm, type FakeLlm } from '../../fake-llm/src/index.js';
-import { adminAndUser, type TestUser } from './support/factories.js';
+import type { TestUser } from './support/factories.js';
 import { contentOf, readSse } from './support/streams.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { startWithUsers } from './support/start-with-users.js';
+import type { TestApp } from './support/test-app.js';
 
 // A connection with `http2` on talks HTTP/2 to its upstream (prior knowledge over cleartext,
 // as here): answers are relayed as over HTTP/1.1, and concurrent streams share connections.
@@ -35,8 +36,7 @@ describe('HTTP/2 to upstreams', () => {
     fake = await startFakeLlm({ ttftMs: 50, tokenMs: 5, tokens, h2c: true });
     http1Only = createServer((_req, res) => res.end('{"data":[]}'));
     await new Promise<void>((resolve) => http1Only.listen(0, '127.0.0.1', resolve));
-    app = await startTestApp({});
-    ({ admin, user } = await adminAndUser(app));
+    ({ app, admin, user } = await startWithUsers());
   });
   afterAll(async () => {
     await app.close();

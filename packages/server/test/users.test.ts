@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminAndUser, promote, signUp, type TestUser } from './support/factories.js';
+import { promote, signUp, type TestUser } from './support/factories.js';
+import { startWithUsers } from './support/start-with-users.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
 /** A user's row as stored, to show what a request did or did not change. */
@@ -125,8 +126,7 @@ describe('users administration', () => {
   let user: TestUser;
 
   beforeAll(async () => {
-    app = await startTestApp();
-    ({ admin, user } = await adminAndUser(app));
+    ({ app, admin, user } = await startWithUsers());
   });
   afterAll(() => app.close());
 
@@ -280,8 +280,7 @@ describe('admin safety rules', () => {
   let user: TestUser;
 
   beforeAll(async () => {
-    app = await startTestApp();
-    ({ admin, user } = await adminAndUser(app));
+    ({ app, admin, user } = await startWithUsers());
   });
   afterAll(() => app.close());
 
