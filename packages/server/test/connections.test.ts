@@ -1,23 +1,15 @@
 import { createServer, type Server } from 'node:http';
-import net, { type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeLlm, type FakeLlm } from '../../fake-llm/src/index.js';
 import { createConnectionsService } from '../src/features/connections/connections.service.js';
 import { signUp, type TestUser } from './support/factories.js';
 import { startWithUsers } from './support/start-with-users.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
+import { closedPort } from './support/ports.js';
 
 const seededKey = 'sk-seeded-0123456789abcdef';
 const fakeKey = 'sk-fake-upstream-key-987654321';
-
-/** A port nothing listens on: bound, read, released. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** An HTTP server that accepts requests and never answers them. */
 async function startHangingServer(): Promise<{ url: string; close(): Promise<void> }> {

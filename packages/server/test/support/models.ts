@@ -1,0 +1,17 @@
+import { createConnectionsService } from '../../src/features/connections/connections.service.js';
+import { createModelsService } from '../../src/features/models/models.service.js';
+import type { Clock } from '../../src/platform/platform.js';
+import type { TestApp } from './test-app.js';
+
+/** A second models service over the app's platform: same database and shared cache, callable directly. */
+export function modelsServiceOf(app: TestApp, clock?: Clock) {
+  const platform = clock ? { ...app.parley.platform, clock } : app.parley.platform;
+  return createModelsService(platform, createConnectionsService(app.parley.platform));
+}
+
+/** The ids of the app's Ollama and OpenAI connections (one of each, seeded from the environment). */
+export async function connectionIds(app: TestApp, adminToken: string): Promise<{ ollamaId: string; openaiId: string }> {
+  const connections = (await app.request<Array<{ id: string; type: string }>>('GET', '/api/v1/connections/', { token: adminToken })).body;
+  const idOf = (type: string) => connections.find((connection) => connection.type === type)!.id;
+  return { ollamaId: idOf('ollama'), openaiId: idOf('openai') };
+}
