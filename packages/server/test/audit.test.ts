@@ -3,6 +3,7 @@ import { parseCsv } from './support/csv.js';
 import { signUp, type TestUser } from './support/factories.js';
 import { startWithUsers } from './support/start-with-users.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
+import type { ApiKey, AuditPage, Connection, Session, UserPage } from './support/wire.js';
 
 const secrets = {
   adminPassword: 'admin-password-0001',
@@ -23,11 +24,11 @@ describe('audit log', () => {
 
   /** Events matching `query` (a query string), as the admin API lists them. */
   async function events(query = '', token = admin.token) {
-    const response = await app.request('GET', `/api/v1/audit/?limit=1000&${query}`, { token });
+    const response = await app.request<AuditPage>('GET', `/api/v1/audit/?limit=1000&${query}`, { token });
     expect(response.status).toBe(200);
-    return response.body as { events: any[]; total: number };
+    return response.body;
   }
-  const latest = async (action: string) => (await events(`action=${action}`)).events[0];
+  const latest = async (action: string) => (await events(`action=${action}`)).events[0]!;
 
   beforeAll(async () => {
     app = await startTestApp();
@@ -39,7 +40,7 @@ describe('audit log', () => {
   it('records sign-up with the new account as actor and target', async () => {
     const signups = await events('action=auth.signup');
     expect(signups.total).toBe(2);
-    const first = signups.events.find((event) => event.actor_id === admin.id);
+    const first = signups.events.find((event) => event.actor_id === admin.id)!;
     expect(first).toMatchObject({ actor_email: admin.email, target_type: 'user', target_id: admin.id, ip: '127.0.0.1', details: { role: 'admin' } });
     expect(signups.events.find((event) => event.actor_id === user.id)?.details).toEqual({ name: 'Regular, "Quoted"', role: 'pending' });
     expect(typeof first.at).toBe('number');
@@ -99,7 +100,7 @@ describe('audit log', () => {
   });
 
   it("records the user's own password change and API key creation and revocation", async () => {
-    const session = await app.request('POST', '/api/v1/auths/signin', { body: { email: user.email, password: user.password } });
+    const session = await app.request<Session>('POST', '/api/v1/auths/signin', { body: { email: user.email, password: user.password } });
     user.token = session.body.token;
     const changed = await app.request('POST', '/api/v1/auths/update/password', {
       token: user.token,
@@ -108,7 +109,7 @@ describe('audit log', () => {
     expect(changed.status).toBe(200);
     expect(await latest('auth.password.changed')).toMatchObject({ actor_id: user.id, target_id: user.id, details: {} });
 
-    const created = await app.request('POST', '/api/v1/auths/api_key', { token: user.token });
+    const created = await app.request<ApiKey>('POST', '/api/v1/auths/api_key', { token: user.token });
     apiKey = created.body.api_key;
     expect(apiKey).toMatch(/^sk-/);
     const keyEvent = await latest('auth.api_key.created');
@@ -120,7 +121,7 @@ describe('audit log', () => {
   });
 
   it('records connection changes, showing only that the key changed', async () => {
-    const created = await app.request('POST', '/api/v1/connections/', {
+    const created = await app.request<Connection>('POST', '/api/v1/connections/', {
       token: admin.token,
       body: { type: 'openai', name: 'Primary', base_url: 'http://127.0.0.1:9/v1', api_key: secrets.connectionKey },
     });
@@ -133,7 +134,7 @@ describe('audit log', () => {
       details: { name: 'Primary', type: 'openai', base_url: 'http://127.0.0.1:9/v1', api_key: 'set', enabled: true },
     });
 
-    const renamed = await app.request('POST', `/api/v1/connections/${id}/update`, { token: admin.token, body: { name: 'Renamed', api_key: secrets.connectionKey2 } });
+    const renamed = await app.request<Connection>('POST', `/api/v1/connections/${id}/update`, { token: admin.token, body: { name: 'Renamed', api_key: secrets.connectionKey2 } });
     expect((await latest('connection.updated')).details).toEqual({ name: { from: 'Primary', to: 'Renamed' }, api_key: 'changed' });
     // Sending the masked key back keeps the stored one: no key change is recorded.
     await app.request('POST', `/api/v1/connections/${id}/update`, { token: admin.token, body: { enabled: false, api_key: renamed.body.api_key } });
@@ -145,7 +146,7 @@ describe('audit log', () => {
   });
 
   it('keeps credentials in a connection URL out of the log', async () => {
-    const created = await app.request('POST', '/api/v1/connections/', {
+    const created = await app.request<Connection>('POST', '/api/v1/connections/', {
       token: admin.token,
       body: { type: 'ollama', name: 'Basic', base_url: `http://alice:${secrets.urlPassword}@127.0.0.1:9` },
     });
@@ -258,14 +259,14 @@ describe('audit log', () => {
     const everything = await events();
     const seen: string[] = [];
     for (let page = 1; page <= Math.ceil(everything.total / 4); page += 1) {
-      const response = await app.request('GET', `/api/v1/audit/?limit=4&page=${page}`, { token: admin.token });
+      const response = await app.request<AuditPage>('GET', `/api/v1/audit/?limit=4&page=${page}`, { token: admin.token });
       expect(response.body.total).toBe(everything.total);
-      seen.push(...response.body.events.map((event: { id: string }) => event.id));
+      seen.push(...response.body.events.map((event) => event.id));
     }
     expect(seen).toEqual(everything.events.map((event) => event.id));
     const beyond = await app.request('GET', '/api/v1/audit/?limit=4&page=999', { token: admin.token });
     expect(beyond.body).toEqual({ events: [], total: everything.total });
-    const defaults = await app.request('GET', '/api/v1/audit/', { token: admin.token });
+    const defaults = await app.request<AuditPage>('GET', '/api/v1/audit/', { token: admin.token });
     expect(defaults.body.events).toHaveLength(Math.min(50, everything.total));
   });
 
@@ -280,7 +281,7 @@ describe('audit log', () => {
     expect(rows).toHaveLength(listed.length);
     rows.forEach((row, i) => {
       const record = Object.fromEntries(header!.map((name, column) => [name, row[column]]));
-      const event = listed[i];
+      const event = listed[i]!;
       expect(record.id).toBe(event.id);
       expect(record.action).toBe(event.action);
       expect(record.actor_id).toBe(event.actor_id ?? '');
@@ -304,16 +305,16 @@ describe('audit log: when it cannot be written', () => {
   afterAll(() => app.close());
 
   it('fails an action it records in the same transaction, leaving nothing changed', async () => {
-    const before = await app.request('GET', '/api/v1/users/', { token: admin.token });
+    const before = await app.request<UserPage>('GET', '/api/v1/users/', { token: admin.token });
     const response = await app.request('POST', '/api/v1/auths/signup', { body: { email: 'late@example.com', password: 'long enough pw', name: 'Late' } });
     expect(response.status).toBe(500);
-    expect((await app.request('GET', '/api/v1/users/', { token: admin.token })).body.total).toBe(before.body.total);
+    expect((await app.request<UserPage>('GET', '/api/v1/users/', { token: admin.token })).body.total).toBe(before.body.total);
     expect((await app.request('POST', '/api/v1/auths/api_key', { token: admin.token })).status).toBe(500);
     expect((await app.request('GET', '/api/v1/auths/api_key', { token: admin.token })).status).toBe(404);
   });
 
   it('completes an action it records afterwards', async () => {
-    const created = await app.request('POST', '/api/v1/connections/', { token: admin.token, body: { type: 'ollama', base_url: 'http://127.0.0.1:9' } });
+    const created = await app.request<Connection>('POST', '/api/v1/connections/', { token: admin.token, body: { type: 'ollama', base_url: 'http://127.0.0.1:9' } });
     expect(created.status).toBe(200);
     expect((await app.request('GET', `/api/v1/connections/${created.body.id}`, { token: admin.token })).status).toBe(200);
     const signin = await app.request('POST', '/api/v1/auths/signin', { body: { email: admin.email, password: admin.password } });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeLlm, type FakeLlm } from '../../fake-llm/src/index.js';
-import { signUp } from './support/factories.js';
+import { newChat, signUp } from './support/factories.js';
 import { captureLog, type LogCapture } from './support/log-capture.js';
 import { readSse } from './support/streams.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
@@ -28,8 +28,8 @@ describe('structured logs', () => {
 
   it('write one line per request with request id, user, route template, status and duration', async () => {
     const user = await signUp(app, { password: 'never-log-this-password' });
-    const chat = await app.request<{ id: string }>('POST', '/api/v1/chats/new', { token: user.token, body: { chat: {} } });
-    const response = await app.request('GET', `/api/v1/chats/${chat.body.id}`, { token: user.token, headers: { 'x-request-id': 'client-chosen-id-1' } });
+    const chat = await newChat(app, user);
+    const response = await app.request('GET', `/api/v1/chats/${chat.id}`, { token: user.token, headers: { 'x-request-id': 'client-chosen-id-1' } });
     expect(response.headers.get('x-request-id')).toBe('client-chosen-id-1');
     await requestsLogged('client-chosen-id-1');
     const requestLines = log.lines.filter((line) => line.msg === 'request' && line.reqId === 'client-chosen-id-1');

@@ -4,6 +4,7 @@ import { signUp, type TestUser } from './support/factories.js';
 import { connectionIds, modelsServiceOf } from './support/models.js';
 import { startWithUsers } from './support/start-with-users.js';
 import type { TestApp } from './support/test-app.js';
+import type { ApiError, ModelList, Preset } from './support/wire.js';
 
 describe('models: presets', () => {
   let fake: FakeLlm;
@@ -14,10 +15,10 @@ describe('models: presets', () => {
   let ollamaId: string;
   let openaiId: string;
 
-  const presets = async () => (await app.request('GET', '/api/v1/models/', { token: admin.token })).body;
-  const listed = async () => (await app.request('GET', '/api/models', { token: user.token })).body.data as Array<Record<string, unknown>>;
+  const presets = async () => (await app.request<Preset[]>('GET', '/api/v1/models/', { token: admin.token })).body;
+  const listed = async () => (await app.request<ModelList>('GET', '/api/models', { token: user.token })).body.data;
   const q = (id: string) => `?id=${encodeURIComponent(id)}`;
-  const create = (body: unknown, token = admin.token) => app.request('POST', '/api/v1/models/create', { token, body });
+  const create = <Body = Preset>(body: unknown, token = admin.token) => app.request<Body>('POST', '/api/v1/models/create', { token, body });
 
   beforeAll(async () => {
     fake = await startFakeLlm();
@@ -51,7 +52,7 @@ describe('models: presets', () => {
       created_at: expect.any(Number),
       updated_at: expect.any(Number),
     });
-    expect((await app.request('GET', `/api/v1/models/model${q('team/helper')}`, { token: admin.token })).body).toEqual(created.body);
+    expect((await app.request<Preset>('GET', `/api/v1/models/model${q('team/helper')}`, { token: admin.token })).body).toEqual(created.body);
     expect(await presets()).toEqual([created.body]);
 
     expect((await listed()).find((m) => m.id === 'team/helper')).toEqual({
@@ -81,37 +82,37 @@ describe('models: presets', () => {
 
   it('refuses a duplicate id with 409 and keeps the first', async () => {
     const before = await presets();
-    const duplicate = await create({ id: 'team/helper', base_model_id: 'fake-model-2', name: 'Impostor' });
+    const duplicate = await create<ApiError>({ id: 'team/helper', base_model_id: 'fake-model-2', name: 'Impostor' });
     expect(duplicate.status).toBe(409);
     expect(duplicate.body.code).toBe('conflict');
     expect(await presets()).toEqual(before);
   });
 
   it('updates a preset; params replace the stored ones and the list follows at once', async () => {
-    const updated = await app.request('POST', `/api/v1/models/model/update${q('team/helper')}`, {
+    const updated = await app.request<Preset>('POST', `/api/v1/models/model/update${q('team/helper')}`, {
       token: admin.token,
       body: { name: 'Helper 2', params: { system: 'Be very brief.', seed: 7 } },
     });
     expect(updated.status).toBe(200);
     expect(updated.body).toMatchObject({ name: 'Helper 2', meta: { description: 'Short answers' }, params: { system: 'Be very brief.', seed: 7 } });
-    expect(updated.body.params.temperature).toBeUndefined();
+    expect(updated.body.params).not.toHaveProperty('temperature');
     expect((await listed()).find((m) => m.id === 'team/helper')?.name).toBe('Helper 2');
     expect((await modelsServiceOf(app).resolve('team/helper')).preset).toEqual({ systemPrompt: 'Be very brief.', params: { seed: 7 } });
   });
 
   it('toggles a preset out of the list and back', async () => {
-    const off = await app.request('POST', `/api/v1/models/model/toggle${q('team/helper')}`, { token: admin.token });
+    const off = await app.request<Preset>('POST', `/api/v1/models/model/toggle${q('team/helper')}`, { token: admin.token });
     expect(off.body.is_active).toBe(false);
     expect((await listed()).some((m) => m.id === 'team/helper')).toBe(false);
     await expect(modelsServiceOf(app).resolve('team/helper')).rejects.toMatchObject({ statusCode: 404 });
-    const on = await app.request('POST', `/api/v1/models/model/toggle${q('team/helper')}`, { token: admin.token });
+    const on = await app.request<Preset>('POST', `/api/v1/models/model/toggle${q('team/helper')}`, { token: admin.token });
     expect(on.body.is_active).toBe(true);
     expect((await listed()).some((m) => m.id === 'team/helper')).toBe(true);
   });
 
   it('lists a preset only while its base model is available', async () => {
     expect((await create({ id: 'orphan', base_model_id: 'not-served', name: 'Orphan' })).status).toBe(200);
-    expect((await presets()).map((p: { id: string }) => p.id)).toContain('orphan');
+    expect((await presets()).map((p) => p.id)).toContain('orphan');
     expect((await listed()).some((m) => m.id === 'orphan')).toBe(false);
     await app.request('POST', `/api/v1/connections/${ollamaId}/update`, { token: admin.token, body: { enabled: false } });
     // With Ollama off, 'fake-model' now comes from OpenAI, and the preset follows it there.
@@ -151,7 +152,7 @@ describe('models: presets', () => {
       ['malformed JSON', '{"id": "ok-id",'],
     ])('create with %s', async (_name, body) => {
       const before = await presets();
-      const response = await app.request('POST', '/api/v1/models/create', { token: admin.token, body, headers: { 'content-type': 'application/json' } });
+      const response = await app.request<ApiError>('POST', '/api/v1/models/create', { token: admin.token, body, headers: { 'content-type': 'application/json' } });
       expect(response.status).toBe(400);
       expect(typeof response.body.detail).toBe('string');
       expect(await presets()).toEqual(before);

@@ -7,6 +7,7 @@ import { startWithUsers } from './support/start-with-users.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 import { connectionIds, modelsServiceOf } from './support/models.js';
 import { closedPort } from './support/ports.js';
+import type { Connection, ModelList } from './support/wire.js';
 
 /** An OpenAI-style upstream whose model list (and answer delay) the test changes; `hang` makes it never answer. */
 async function startListServer(options: { hang?: boolean } = {}) {
@@ -43,7 +44,7 @@ describe('models: the merged list', () => {
   let openaiId: string;
 
   const listIds = async (token = admin.token): Promise<string[]> =>
-    (await app.request('GET', '/api/models', { token })).body.data.map((m: { id: string }) => m.id);
+    (await app.request<ModelList>('GET', '/api/models', { token })).body.data.map((m) => m.id);
   const upstreamHits = () => fake.requests.filter((r) => r.path === '/v1/models' || r.path === '/api/tags').length;
 
   beforeAll(async () => {
@@ -61,10 +62,10 @@ describe('models: the merged list', () => {
   });
 
   it('merges both connections; a later connection’s duplicate ids get @<connection name>', async () => {
-    const response = await app.request('GET', '/api/models', { token: user.token });
+    const response = await app.request<ModelList>('GET', '/api/models', { token: user.token });
     expect(response.status).toBe(200);
     expect(response.body.object).toBe('list');
-    const ids = response.body.data.map((m: { id: string }) => m.id);
+    const ids = response.body.data.map((m) => m.id);
     expect(ids).toEqual([...MODEL_IDS, ...MODEL_IDS.map((id) => `${id}@OpenAI 1`)]);
     expect(response.body.data[0]).toEqual({
       id: 'fake-model',
@@ -103,9 +104,9 @@ describe('models: the merged list', () => {
 
   it('skips a disabled connection, and a change takes effect at once', async () => {
     await app.request('POST', `/api/v1/connections/${ollamaId}/update`, { token: admin.token, body: { enabled: false } });
-    const data = (await app.request('GET', '/api/models', { token: user.token })).body.data;
-    expect(data.map((m: { id: string }) => m.id)).toEqual([...MODEL_IDS]);
-    expect(data.every((m: { connection_id: string }) => m.connection_id === openaiId)).toBe(true);
+    const data = (await app.request<ModelList>('GET', '/api/models', { token: user.token })).body.data;
+    expect(data.map((m) => m.id)).toEqual([...MODEL_IDS]);
+    expect(data.every((m) => m.connection_id === openaiId)).toBe(true);
     await app.request('POST', `/api/v1/connections/${ollamaId}/update`, { token: admin.token, body: { enabled: true } });
     expect(await listIds()).toHaveLength(MODEL_IDS.length * 2);
   });
@@ -115,9 +116,9 @@ describe('models: the merged list', () => {
       token: admin.token,
       body: { prefix_id: 'oa', model_ids: ['fake-model', 'fake-model-2', 'not-served'] },
     });
-    const data = (await app.request('GET', '/api/models', { token: user.token })).body.data;
-    const fromOpenai = data.filter((m: { connection_id: string }) => m.connection_id === openaiId);
-    expect(fromOpenai.map((m: { id: string; name: string }) => [m.id, m.name])).toEqual([
+    const data = (await app.request<ModelList>('GET', '/api/models', { token: user.token })).body.data;
+    const fromOpenai = data.filter((m) => m.connection_id === openaiId);
+    expect(fromOpenai.map((m) => [m.id, m.name])).toEqual([
       ['oa.fake-model', 'fake-model'],
       ['oa.fake-model-2', 'fake-model-2'],
     ]);
@@ -135,16 +136,16 @@ describe('models: the merged list', () => {
     const hanging = await startListServer({ hang: true });
     const added: string[] = [];
     for (const base_url of [`http://127.0.0.1:${await closedPort()}/v1`, `${hanging.url}/v1`]) {
-      const created = await app.request('POST', '/api/v1/connections/', { token: admin.token, body: { type: 'openai', base_url } });
+      const created = await app.request<Connection>('POST', '/api/v1/connections/', { token: admin.token, body: { type: 'openai', base_url } });
       added.push(created.body.id);
     }
     const started = Date.now();
-    const response = await app.request('GET', '/api/models', { token: user.token });
+    const response = await app.request<ModelList>('GET', '/api/models', { token: user.token });
     const elapsed = Date.now() - started;
     expect(response.status).toBe(200);
     expect(elapsed).toBeLessThan(1500);
     expect(hanging.state.hits).toBe(1);
-    expect(response.body.data.map((m: { id: string }) => m.id)).toEqual([...MODEL_IDS, ...MODEL_IDS.map((id) => `${id}@OpenAI 1`)]);
+    expect(response.body.data.map((m) => m.id)).toEqual([...MODEL_IDS, ...MODEL_IDS.map((id) => `${id}@OpenAI 1`)]);
     for (const id of added) await app.request('DELETE', `/api/v1/connections/${id}`, { token: admin.token });
     await hanging.close();
   });
@@ -217,14 +218,14 @@ describe('models: refreshing the list', () => {
 
   it('does not cache a refresh that was under way when a connection changed', async () => {
     upstream.state.delayMs = 300;
-    const connection = (await app.request('GET', '/api/v1/connections/', { token: admin.token })).body[0];
+    const connection = (await app.request<Connection[]>('GET', '/api/v1/connections/', { token: admin.token })).body[0]!;
     const hits = upstream.state.hits;
     const slow = app.request('GET', '/api/models?refresh=true', { token: admin.token });
     // The refresh is under way once the upstream has been asked.
     await expect.poll(() => upstream.state.hits).toBe(hits + 1);
     await app.request('POST', `/api/v1/connections/${connection.id}/update`, { token: admin.token, body: { model_ids: ['z'] } });
     expect((await slow).status).toBe(200);
-    expect((await app.request('GET', '/api/models', { token: admin.token })).body.data).toEqual([]);
+    expect((await app.request<ModelList>('GET', '/api/models', { token: admin.token })).body.data).toEqual([]);
     await app.request('POST', `/api/v1/connections/${connection.id}/update`, { token: admin.token, body: { model_ids: [] } });
     upstream.state.delayMs = 0;
   });

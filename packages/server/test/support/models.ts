@@ -1,3 +1,4 @@
+import { createAuditService } from '../../src/features/audit/audit.service.js';
 import { createConnectionsService } from '../../src/features/connections/connections.service.js';
 import { createModelsService } from '../../src/features/models/models.service.js';
 import type { Clock } from '../../src/platform/platform.js';
@@ -6,7 +7,8 @@ import type { TestApp } from './test-app.js';
 /** A second models service over the app's platform: same database and shared cache, callable directly. */
 export function modelsServiceOf(app: TestApp, clock?: Clock) {
   const platform = clock ? { ...app.parley.platform, clock } : app.parley.platform;
-  return createModelsService(platform, createConnectionsService(app.parley.platform));
+  const audit = createAuditService(app.parley.platform);
+  return createModelsService(platform, createConnectionsService(app.parley.platform, audit), audit);
 }
 
 /** The ids of the app's Ollama and OpenAI connections (one of each, seeded from the environment). */

@@ -62,7 +62,7 @@ export async function startTestApp(
     url,
     parley,
     env: fullEnv,
-    async request(method, path, options = {}) {
+    async request<T>(method: string, path: string, options: { token?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<ApiResponse<T>> {
       const headers: Record<string, string> = { ...options.headers };
       if (options.token) headers.authorization = `Bearer ${options.token}`;
       let body: string | undefined;
@@ -79,7 +79,8 @@ export async function startTestApp(
       } catch {
         // Not JSON: keep the text.
       }
-      return { status: response.status, headers: response.headers, body: parsed as any };
+      // What the caller says it expects: the type is the test's claim, the assertions check it.
+      return { status: response.status, headers: response.headers, body: parsed as T };
     },
     async close() {
       if (isClosed) return;
