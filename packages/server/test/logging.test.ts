@@ -22,7 +22,7 @@ describe('structured logs', () => {
 
   /** Waits until the requests with these ids have written their last line, then until the logger has delivered everything before it. */
   async function requestsLogged(...requestIds: string[]): Promise<void> {
-    await expect.poll(() => requestIds.filter((id) => !log.lines.some((line) => line.msg === 'request' && line.reqId === id))).toEqual([]);
+    await expect.poll(() => requestIds.filter((id) => !log.lines.some((line) => line.msg === 'request' && line.reqId === id)), { timeout: 10_000 }).toEqual([]);
     await log.flushed(app.parley.platform.log);
   }
 

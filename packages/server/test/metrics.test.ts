@@ -42,10 +42,13 @@ describe('Prometheus metrics', () => {
     for (let i = 0; i < 2; i++) await app.request('POST', '/api/v1/auths/signin', { body: { email: user.email, password: 'wrong password' } });
     // The answer is counted as finished just after its stream ends: wait for that, not for a fixed time.
     await expect
-      .poll(async () => {
-        const text = await (await fetch(`${app.url}/metrics`)).text();
-        return [sample(text, 'parley_generations_finished_total', { model: 'fake-model', outcome: 'done' }), sample(text, 'parley_active_streams')];
-      })
+      .poll(
+        async () => {
+          const text = await (await fetch(`${app.url}/metrics`)).text();
+          return [sample(text, 'parley_generations_finished_total', { model: 'fake-model', outcome: 'done' }), sample(text, 'parley_active_streams')];
+        },
+        { timeout: 10_000 },
+      )
       .toEqual([1, 0]);
 
     const metrics = await fetch(`${app.url}/metrics`);

@@ -222,7 +222,7 @@ describe('models: refreshing the list', () => {
     const hits = upstream.state.hits;
     const slow = app.request('GET', '/api/models?refresh=true', { token: admin.token });
     // The refresh is under way once the upstream has been asked.
-    await expect.poll(() => upstream.state.hits).toBe(hits + 1);
+    await expect.poll(() => upstream.state.hits, { timeout: 10_000 }).toBe(hits + 1);
     await app.request('POST', `/api/v1/connections/${connection.id}/update`, { token: admin.token, body: { model_ids: ['z'] } });
     expect((await slow).status).toBe(200);
     expect((await app.request<ModelList>('GET', '/api/models', { token: admin.token })).body.data).toEqual([]);

@@ -59,7 +59,7 @@ describe('retention of audit events and usage records', () => {
     const stops = ['instance-a', 'instance-b'].map((id) => startRetention({ ...platform, log, shared }, id, { firstRunMs: 10 }));
     try {
       // Both runs are over once each had its lease answer and the winner logged its pruning.
-      await expect.poll(() => [leaseAnswers.length, pruned.length]).toEqual([2, 1]);
+      await expect.poll(() => [leaseAnswers.length, pruned.length], { timeout: 10_000 }).toEqual([2, 1]);
       expect(leaseAnswers.sort()).toEqual([false, true]);
       expect(await kysely.selectFrom('usage_events').select('id').where('id', '=', old.id).executeTakeFirst()).toBeUndefined();
       expect(pruned).toEqual([expect.objectContaining({ table: 'usage_events', deleted: 1, days: 400 })]);

@@ -42,7 +42,7 @@ export function captureLog(): LogCapture {
     async flushed(logger) {
       const sentinel = randomUUID();
       logger.info({ sentinel }, 'log flush sentinel');
-      await expect.poll(() => lines.some((line) => line.sentinel === sentinel)).toBe(true);
+      await expect.poll(() => lines.some((line) => line.sentinel === sentinel), { timeout: 10_000 }).toBe(true);
     },
   };
 }
