@@ -6,9 +6,9 @@ import type { MessageResponse, toChatResponse, toChatSummary } from '../../src/f
 import type { ConnectionResponse } from '../../src/features/connections/connections.presenter.js';
 import type { ConnectionTestResult } from '../../src/features/connections/connections.service.js';
 import type { FileResponse } from '../../src/features/files/files.presenter.js';
-import type { RuntimeSettings } from '../../src/features/settings/settings.service.js';
 import type { PresetResponse } from '../../src/features/models/models.presenter.js';
 import type { ModelInfo } from '../../src/features/models/models.service.js';
+import type { RuntimeSettings } from '../../src/features/settings/settings.service.js';
 import type { UserResponse } from '../../src/features/users/users.presenter.js';
 
 /**
