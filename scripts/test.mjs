@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// `npm test`: builds, runs every Vitest project (fake model server, server on
-// SQLite, server on PostgreSQL, web components, browser end-to-end, the deploy kit,
-// the linter and boundary checker, the cluster test) and ends with the line `N passed, N failed`.
+// `npm test`: builds, type-checks (the server's tests included), runs every Vitest project
+// (fake model server, server on SQLite, server on PostgreSQL, web components, browser
+// end-to-end, the deploy kit, the linter and boundary checker, the cluster test) and ends
+// with the line `N passed, N failed`.
 // PARLEY_REQUIRE_POSTGRES=1 (set by CI) makes an unreachable PostgreSQL a failure
 // instead of a skipped project; PARLEY_REQUIRE_BROWSER=1 does the same for a
 // missing /usr/bin/chromium, PARLEY_REQUIRE_CLUSTER=1 for the cluster test's binaries.
@@ -81,6 +82,10 @@ if (build.status !== 0) {
   console.log('0 passed, 1 failed');
   process.exit(1);
 }
+// The build compiles the product; the type check also covers the server's tests. A test that does not
+// type-check still runs (Vitest strips types), so its failure is counted as one failed test.
+const typecheck = spawnSync('npm', ['run', 'typecheck', '--silent'], { cwd: root, stdio: 'inherit' });
+const isTypecheckFailed = typecheck.status !== 0;
 
 /** Runs Vitest's `projects` on the Node binary `node`; answers its counts (a run that reported nothing counts as one failure). */
 function runVitest(node, projects, excluded, resultsFile) {
@@ -109,7 +114,8 @@ if (otherNode) {
 
 const total = (key) => runs.reduce((sum, run) => sum + run[key], 0);
 console.log('');
+if (isTypecheckFailed) console.log('npm run typecheck: failed (counted as 1 failed test)');
 for (const run of runs) console.log(`Node ${run.node}: ${run.projects.join(', ')}: ${run.passed} passed, ${run.failed} failed`);
-const [passed, failed, skipped] = [total('passed'), total('failed'), total('skipped')];
+const [passed, failed, skipped] = [total('passed'), total('failed') + (isTypecheckFailed ? 1 : 0), total('skipped')];
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(failed === 0 ? 0 : 1);

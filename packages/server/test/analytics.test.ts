@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectedText, startFakeLlm, type FakeLlm } from '../../fake-llm/src/index.js';
 import { createAnalyticsService, type AnswerRecord } from '../src/features/analytics/analytics.service.js';
-import { adminAndUser, type TestUser } from './support/factories.js';
+import type { TestUser } from './support/factories.js';
+import { startWithUsers } from './support/start-with-users.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
+import type { ApiError, ChatCompletion, UsageByDay, UsageByModel, UsageByUser, UsageSummary } from './support/wire.js';
 
 const day = 86_400_000;
 const may1 = Date.UTC(2024, 4, 1);
@@ -18,11 +20,10 @@ describe('usage analytics', () => {
     const analytics = createAnalyticsService({ ...app.parley.platform, clock: { now: () => at } });
     await analytics.recordAnswer({ model: 'm1', connectionId: 'c1', usage: null, ttftMs: null, durationMs: 1000, status: 'done', ...answer });
   }
-  const get = (path: string, token = admin.token) => app.request('GET', `/api/v1/analytics/${path}`, { token });
+  const get = <Body>(path: string, token = admin.token) => app.request<Body>('GET', `/api/v1/analytics/${path}`, { token });
 
   beforeAll(async () => {
-    app = await startTestApp();
-    ({ admin, user } = await adminAndUser(app));
+    ({ app, admin, user } = await startWithUsers());
     const usage = (prompt: number, completion: number) => ({ prompt_tokens: prompt, completion_tokens: completion });
     // May 1: the admin on two models, the last a millisecond before midnight.
     await record(may1 + 10 * 3_600_000, { userId: admin.id, model: 'm1', usage: usage(10, 20), ttftMs: 100 });
@@ -39,7 +40,7 @@ describe('usage analytics', () => {
   afterAll(() => app.close());
 
   it('sums messages, tokens and active users over a range (from inclusive, to exclusive)', async () => {
-    const response = await get(`summary?from=${seconds(may1)}&to=${seconds(may1 + 4 * day)}`);
+    const response = await get<UsageSummary>(`summary?from=${seconds(may1)}&to=${seconds(may1 + 4 * day)}`);
     expect(response.status).toBe(200);
     expect(response.body).toEqual({
       from: seconds(may1),
@@ -54,12 +55,12 @@ describe('usage analytics', () => {
     });
     // A bare date as `to` includes that day; the epoch second form excludes its own instant.
     expect((await get('summary?from=2024-05-01&to=2024-05-01')).body).toMatchObject({ messages: 2, prompt_tokens: 15, completion_tokens: 25, active_users: 1 });
-    expect((await get(`summary?from=2024-05-01&to=${seconds(may1 + 2 * day)}`)).body.messages).toBe(2);
+    expect((await get<UsageSummary>(`summary?from=2024-05-01&to=${seconds(may1 + 2 * day)}`)).body.messages).toBe(2);
     expect((await get('summary?from=2024-06-01&to=2024-06-02')).body).toMatchObject({ messages: 0, prompt_tokens: 0, completion_tokens: 0, active_users: 0, errors: 0, avg_ttft_ms: null });
   });
 
   it('counts per UTC day, with days without usage as zeros', async () => {
-    const response = await get('by-day?from=2024-05-01&to=2024-05-05');
+    const response = await get<UsageByDay>('by-day?from=2024-05-01&to=2024-05-05');
     expect(response.status).toBe(200);
     expect(response.body.days).toEqual([
       { date: '2024-05-01', start: seconds(may1), messages: 2, prompt_tokens: 15, completion_tokens: 25, total_tokens: 40 },
@@ -69,15 +70,15 @@ describe('usage analytics', () => {
       { date: '2024-05-05', start: seconds(may1 + 4 * day), messages: 0, prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
     ]);
     // A range starting mid-day still names whole days, and counts only what lies inside it.
-    const partial = await get(`by-day?from=${seconds(may1 + 12 * 3_600_000)}&to=${seconds(may1 + day + 1000)}`);
-    expect(partial.body.days.map((d: { date: string; messages: number }) => [d.date, d.messages])).toEqual([
+    const partial = await get<UsageByDay>(`by-day?from=${seconds(may1 + 12 * 3_600_000)}&to=${seconds(may1 + day + 1000)}`);
+    expect(partial.body.days.map((d) => [d.date, d.messages])).toEqual([
       ['2024-05-01', 1],
       ['2024-05-02', 0],
     ]);
   });
 
   it('counts per model, heaviest first', async () => {
-    const response = await get('by-model?from=2024-05-01&to=2024-05-04');
+    const response = await get<UsageByModel>('by-model?from=2024-05-01&to=2024-05-04');
     expect(response.body.models).toEqual([
       { model: 'm2', messages: 2, prompt_tokens: 105, completion_tokens: 305, total_tokens: 410 },
       { model: 'm1', messages: 2, prompt_tokens: 11, completion_tokens: 22, total_tokens: 33 },
@@ -86,26 +87,25 @@ describe('usage analytics', () => {
   });
 
   it('counts per user with email and name, heaviest first, deleted accounts without them', async () => {
-    const response = await get('by-user?from=2024-05-01&to=2024-05-04');
+    const response = await get<UsageByUser>('by-user?from=2024-05-01&to=2024-05-04');
     expect(response.body.users).toEqual([
       { user_id: user.id, email: user.email, name: 'Regular', messages: 2, prompt_tokens: 101, completion_tokens: 302, total_tokens: 403 },
       { user_id: admin.id, email: admin.email, name: 'Admin', messages: 2, prompt_tokens: 15, completion_tokens: 25, total_tokens: 40 },
       { user_id: 'ghost', email: null, name: null, messages: 1, prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
     ]);
-    expect((await get('by-user?from=2024-05-01&to=2024-05-04&limit=1')).body.users.map((u: { user_id: string }) => u.user_id)).toEqual([user.id]);
+    expect((await get<UsageByUser>('by-user?from=2024-05-01&to=2024-05-04&limit=1')).body.users.map((u) => u.user_id)).toEqual([user.id]);
   });
 
   it('defaults to the last 30 days up to now', async () => {
-    const fresh = await startTestApp();
+    const { app: fresh, admin: owner } = await startWithUsers();
     try {
-      const { admin: owner } = await adminAndUser(fresh);
       const analytics = (at: number) => createAnalyticsService({ ...fresh.parley.platform, clock: { now: () => at } });
       await analytics(Date.now() - 1000).recordAnswer({ userId: owner.id, model: 'm', connectionId: null, usage: { prompt_tokens: 3, completion_tokens: 4 }, ttftMs: 5, durationMs: 6, status: 'done' });
       await analytics(Date.now() - 31 * day).recordAnswer({ userId: owner.id, model: 'm', connectionId: null, usage: { prompt_tokens: 50, completion_tokens: 50 }, ttftMs: 5, durationMs: 6, status: 'done' });
-      const summary = await fresh.request('GET', '/api/v1/analytics/summary', { token: owner.token });
+      const summary = await fresh.request<UsageSummary>('GET', '/api/v1/analytics/summary', { token: owner.token });
       expect(summary.body).toMatchObject({ messages: 1, prompt_tokens: 3, completion_tokens: 4 });
       expect(summary.body.to - summary.body.from).toBe(30 * 86_400);
-      const days = await fresh.request('GET', '/api/v1/analytics/by-day', { token: owner.token });
+      const days = await fresh.request<UsageByDay>('GET', '/api/v1/analytics/by-day', { token: owner.token });
       expect(days.body.days.length).toBeGreaterThanOrEqual(30);
       expect(days.body.days.at(-1)).toMatchObject({ date: new Date().toISOString().slice(0, 10), messages: 1, total_tokens: 7 });
     } finally {
@@ -128,7 +128,7 @@ describe('usage analytics', () => {
     ['a start after now with no end', `from=${seconds(Date.now()) + 86_400}`],
   ])('answers 400 to %s on every endpoint', async (_name, query) => {
     for (const path of ['summary', 'by-user', 'by-model', 'by-day']) {
-      const response = await get(`${path}?${query}`);
+      const response = await get<ApiError>(`${path}?${query}`);
       expect(response.status).toBe(400);
       expect(typeof response.body.detail).toBe('string');
     }
@@ -136,7 +136,7 @@ describe('usage analytics', () => {
 
   it('answers 400 to a bad by-user limit and to a by-day range too long to draw', async () => {
     for (const limit of ['0', '1001', 'many']) expect((await get(`by-user?limit=${limit}`)).status).toBe(400);
-    const tooLong = await get('by-day?from=1990-01-01&to=2024-01-01');
+    const tooLong = await get<ApiError>('by-day?from=1990-01-01&to=2024-01-01');
     expect(tooLong.status).toBe(400);
     expect(tooLong.body.detail).toMatch(/at most/);
   });
@@ -164,8 +164,7 @@ describe('usage analytics: recorded as the platform serves', () => {
 
   beforeAll(async () => {
     fake = await startFakeLlm();
-    app = await startTestApp({ OPENAI_API_BASE_URLS: `${fake.url}/v1`, OPENAI_API_KEYS: 'sk-fake' });
-    ({ admin, user } = await adminAndUser(app));
+    ({ app, admin, user } = await startWithUsers({ OPENAI_API_BASE_URLS: `${fake.url}/v1`, OPENAI_API_KEYS: 'sk-fake' }));
   });
   afterAll(async () => {
     await app.close();
@@ -183,40 +182,40 @@ describe('usage analytics: recorded as the platform serves', () => {
   }
 
   it('counts a real completion per user, model and day', async () => {
-    const response = await app.request('POST', '/api/chat/completions', {
+    const response = await app.request<ChatCompletion>('POST', '/api/chat/completions', {
       token: user.token,
       body: { model: 'fake-model', messages, stream: false, max_tokens: 7 },
     });
     expect(response.status).toBe(200);
-    expect(response.body.choices[0].message.content).toBe(expectedText({ model: 'fake-model', messages, max_tokens: 7 }));
-    const usage = response.body.usage;
+    expect(response.body.choices[0]!.message.content).toBe(expectedText({ model: 'fake-model', messages, max_tokens: 7 }));
+    const usage = response.body.usage!;
     expect(usage.completion_tokens).toBe(7);
 
     const summary = await eventually(
-      async () => (await app.request('GET', '/api/v1/analytics/summary', { token: admin.token })).body,
+      async () => (await app.request<UsageSummary>('GET', '/api/v1/analytics/summary', { token: admin.token })).body,
       (body) => body.messages === 1,
     );
     expect(summary).toMatchObject({ messages: 1, prompt_tokens: usage.prompt_tokens, completion_tokens: 7, active_users: 1, errors: 0 });
-    const byUser = await app.request('GET', '/api/v1/analytics/by-user', { token: admin.token });
+    const byUser = await app.request<UsageByUser>('GET', '/api/v1/analytics/by-user', { token: admin.token });
     expect(byUser.body.users).toEqual([
       { user_id: user.id, email: user.email, name: 'Regular', messages: 1, prompt_tokens: usage.prompt_tokens, completion_tokens: 7, total_tokens: usage.prompt_tokens + 7 },
     ]);
-    const byModel = await app.request('GET', '/api/v1/analytics/by-model', { token: admin.token });
+    const byModel = await app.request<UsageByModel>('GET', '/api/v1/analytics/by-model', { token: admin.token });
     expect(byModel.body.models).toMatchObject([{ model: 'fake-model', messages: 1, completion_tokens: 7 }]);
-    const byDay = await app.request('GET', '/api/v1/analytics/by-day', { token: admin.token });
+    const byDay = await app.request<UsageByDay>('GET', '/api/v1/analytics/by-day', { token: admin.token });
     expect(byDay.body.days.at(-1)).toMatchObject({ date: new Date().toISOString().slice(0, 10), messages: 1, completion_tokens: 7 });
   });
 
   it('counts an answer the upstream refused before streaming as an error', async () => {
-    const before = (await app.request('GET', '/api/v1/analytics/summary', { token: admin.token })).body;
+    const before = (await app.request<UsageSummary>('GET', '/api/v1/analytics/summary', { token: admin.token })).body;
     const response = await app.request('POST', '/api/chat/completions', { token: user.token, body: { model: 'fail-500', messages, stream: true } });
     expect(response.status).toBe(502);
     const summary = await eventually(
-      async () => (await app.request('GET', '/api/v1/analytics/summary', { token: admin.token })).body,
+      async () => (await app.request<UsageSummary>('GET', '/api/v1/analytics/summary', { token: admin.token })).body,
       (body) => body.errors === before.errors + 1,
     );
     expect(summary).toMatchObject({ messages: before.messages + 1, errors: before.errors + 1, completion_tokens: before.completion_tokens });
-    const byModel = await app.request('GET', '/api/v1/analytics/by-model', { token: admin.token });
+    const byModel = await app.request<UsageByModel>('GET', '/api/v1/analytics/by-model', { token: admin.token });
     expect(byModel.body.models).toContainEqual(expect.objectContaining({ model: 'fail-500', messages: 1, completion_tokens: 0 }));
   });
 });

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminAndUser, promote, signUp, type TestUser } from './support/factories.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { newChat, promote, signUp, type TestUser } from './support/factories.js';
+import { startWithUsers } from './support/start-with-users.js';
+import type { TestApp } from './support/test-app.js';
+import type { ApiError, Chat, ChatSummary, Message } from './support/wire.js';
 
 describe('chats', () => {
   let app: TestApp;
@@ -8,8 +10,7 @@ describe('chats', () => {
   let user: TestUser;
 
   beforeAll(async () => {
-    app = await startTestApp();
-    ({ admin, user } = await adminAndUser(app));
+    ({ app, admin, user } = await startWithUsers());
   });
   afterAll(() => app.close());
 
@@ -20,17 +21,11 @@ describe('chats', () => {
     return fresh;
   }
 
-  async function createChat(owner: TestUser, chat: Record<string, unknown> = {}) {
-    const response = await app.request('POST', '/api/v1/chats/new', { token: owner.token, body: { chat } });
-    expect(response.status).toBe(200);
-    return response.body;
-  }
-
   const chatCount = async () => (await app.parley.platform.db.kysely.selectFrom('chats').select('id').execute()).length;
   const messageCount = async () => (await app.parley.platform.db.kysely.selectFrom('messages').select('id').execute()).length;
 
   it('creates a chat with the default title and returns it in Open WebUI shape', async () => {
-    const chat = await createChat(user, { models: ['llama3'] });
+    const chat = await newChat(app, user, { models: ['llama3'] });
     expect(chat).toMatchObject({
       user_id: user.id,
       title: 'New Chat',
@@ -41,13 +36,13 @@ describe('chats', () => {
     });
     expect(chat.created_at).toBeGreaterThan(1_600_000_000);
     expect(chat.created_at).toBeLessThan(10_000_000_000);
-    const fetched = await app.request('GET', `/api/v1/chats/${chat.id}`, { token: user.token });
+    const fetched = await app.request<Chat>('GET', `/api/v1/chats/${chat.id}`, { token: user.token });
     expect(fetched.status).toBe(200);
     expect(fetched.body).toEqual(chat);
   });
 
   it('stores a flat message list as a chain whose last message is current', async () => {
-    const chat = await createChat(user, {
+    const chat = await newChat(app, user, {
       title: 'Flat',
       messages: [
         { role: 'system', content: 'Be brief.' },
@@ -56,17 +51,18 @@ describe('chats', () => {
       ],
     });
     const path = chat.chat.messages;
-    expect(path.map((m: any) => [m.role, m.content])).toEqual([
+    expect(path.map((m: Message) => [m.role, m.content])).toEqual([
       ['system', 'Be brief.'],
       ['user', 'Hi'],
       ['assistant', 'Hello!'],
     ]);
-    expect(path[0].parentId).toBeNull();
-    expect(path[1].parentId).toBe(path[0].id);
-    expect(path[2].parentId).toBe(path[1].id);
-    expect(path[0].childrenIds).toEqual([path[1].id]);
-    expect(chat.chat.history.currentId).toBe(path[2].id);
-    expect(path[2]).toMatchObject({ model: 'llama3', done: true, error: null });
+    const [system, question, answer] = path as [Message, Message, Message];
+    expect(system.parentId).toBeNull();
+    expect(question.parentId).toBe(system.id);
+    expect(answer.parentId).toBe(question.id);
+    expect(system.childrenIds).toEqual([question.id]);
+    expect(chat.chat.history.currentId).toBe(answer.id);
+    expect(answer).toMatchObject({ model: 'llama3', done: true, error: null });
     expect(Object.keys(chat.chat.history.messages)).toHaveLength(3);
   });
 
@@ -77,34 +73,34 @@ describe('chats', () => {
     const items = Array.from({ length: 53 }, (_, i) => ({ chat: { title: `Chat ${i}` }, updated_at: base + i, archived: i === 52 }));
     expect((await app.request('POST', '/api/v1/chats/import', { token: owner.token, body: items })).status).toBe(200);
 
-    const first = await app.request('GET', '/api/v1/chats/?page=1', { token: owner.token });
+    const first = await app.request<ChatSummary[]>('GET', '/api/v1/chats/?page=1', { token: owner.token });
     expect(first.status).toBe(200);
     expect(first.body).toHaveLength(50);
     expect(first.body[0]).toEqual({ id: expect.any(String), title: 'Chat 51', updated_at: base + 51, created_at: expect.any(Number), pinned: false, archived: false });
-    expect(first.body.map((c: any) => c.title)).toEqual(Array.from({ length: 50 }, (_, i) => `Chat ${51 - i}`));
-    const second = await app.request('GET', '/api/v1/chats/list?page=2', { token: owner.token });
-    expect(second.body.map((c: any) => c.title)).toEqual(['Chat 1', 'Chat 0']);
-    const window = await app.request('GET', '/api/v1/chats/list?limit=3&offset=2', { token: owner.token });
-    expect(window.body.map((c: any) => c.title)).toEqual(['Chat 49', 'Chat 48', 'Chat 47']);
-    const unpaged = await app.request('GET', '/api/v1/chats/', { token: owner.token });
+    expect(first.body.map((c) => c.title)).toEqual(Array.from({ length: 50 }, (_, i) => `Chat ${51 - i}`));
+    const second = await app.request<ChatSummary[]>('GET', '/api/v1/chats/list?page=2', { token: owner.token });
+    expect(second.body.map((c) => c.title)).toEqual(['Chat 1', 'Chat 0']);
+    const window = await app.request<ChatSummary[]>('GET', '/api/v1/chats/list?limit=3&offset=2', { token: owner.token });
+    expect(window.body.map((c) => c.title)).toEqual(['Chat 49', 'Chat 48', 'Chat 47']);
+    const unpaged = await app.request<ChatSummary[]>('GET', '/api/v1/chats/', { token: owner.token });
     expect(unpaged.body).toHaveLength(50);
-    expect(unpaged.body[0].title).toBe('Chat 51');
+    expect(unpaged.body[0]!.title).toBe('Chat 51');
   });
 
   it('searches titles and message text case-insensitively, treating % and _ literally', async () => {
     const owner = await freshUser();
-    const byTitle = await createChat(owner, { title: 'Quarterly BUDGET review' });
-    const byText = await createChat(owner, { title: 'Untitled', messages: [{ role: 'user', content: 'What about the Budget for Q3?' }] });
-    await createChat(owner, { title: 'Holiday plans', messages: [{ role: 'user', content: '100% sure' }] });
-    const hidden = await createChat(owner, { title: 'Budget archived' });
+    const byTitle = await newChat(app, owner, { title: 'Quarterly BUDGET review' });
+    const byText = await newChat(app, owner, { title: 'Untitled', messages: [{ role: 'user', content: 'What about the Budget for Q3?' }] });
+    await newChat(app, owner, { title: 'Holiday plans', messages: [{ role: 'user', content: '100% sure' }] });
+    const hidden = await newChat(app, owner, { title: 'Budget archived' });
     await app.request('POST', `/api/v1/chats/${hidden.id}/archive`, { token: owner.token });
-    await createChat(user, { title: 'budget of somebody else' });
+    await newChat(app, user, { title: 'budget of somebody else' });
 
-    const found = await app.request('GET', '/api/v1/chats/search?text=budget', { token: owner.token });
+    const found = await app.request<ChatSummary[]>('GET', '/api/v1/chats/search?text=budget', { token: owner.token });
     expect(found.status).toBe(200);
-    expect(found.body.map((c: any) => c.id).sort()).toEqual([byTitle.id, byText.id].sort());
-    const percent = await app.request('GET', `/api/v1/chats/search?text=${encodeURIComponent('0%')}`, { token: owner.token });
-    expect(percent.body.map((c: any) => c.title)).toEqual(['Holiday plans']);
+    expect(found.body.map((c) => c.id).sort()).toEqual([byTitle.id, byText.id].sort());
+    const percent = await app.request<ChatSummary[]>('GET', `/api/v1/chats/search?text=${encodeURIComponent('0%')}`, { token: owner.token });
+    expect(percent.body.map((c) => c.title)).toEqual(['Holiday plans']);
     const underscore = await app.request('GET', '/api/v1/chats/search?text=_', { token: owner.token });
     expect(underscore.body).toEqual([]);
     const paged = await app.request('GET', '/api/v1/chats/search?text=budget&page=2', { token: owner.token });
@@ -112,36 +108,36 @@ describe('chats', () => {
   });
 
   it('renames a chat without touching its messages, and refuses an empty or overlong title', async () => {
-    const chat = await createChat(user, { messages: [{ role: 'user', content: 'Keep me' }] });
-    const renamed = await app.request('POST', `/api/v1/chats/${chat.id}`, { token: user.token, body: { chat: { title: 'Renamed' } } });
+    const chat = await newChat(app, user, { messages: [{ role: 'user', content: 'Keep me' }] });
+    const renamed = await app.request<Chat>('POST', `/api/v1/chats/${chat.id}`, { token: user.token, body: { chat: { title: 'Renamed' } } });
     expect(renamed.status).toBe(200);
     expect(renamed.body.title).toBe('Renamed');
     expect(renamed.body.chat.history).toEqual(chat.chat.history);
     for (const title of ['', '   ', 'x'.repeat(201), 42]) {
-      const refused = await app.request('POST', `/api/v1/chats/${chat.id}`, { token: user.token, body: { chat: { title } } });
+      const refused = await app.request<ApiError>('POST', `/api/v1/chats/${chat.id}`, { token: user.token, body: { chat: { title } } });
       expect(refused.status).toBe(400);
       expect(refused.body.code).toBe('validation_failed');
     }
-    expect((await app.request('GET', `/api/v1/chats/${chat.id}`, { token: user.token })).body.title).toBe('Renamed');
+    expect((await app.request<Chat>('GET', `/api/v1/chats/${chat.id}`, { token: user.token })).body.title).toBe('Renamed');
   });
 
   it('replaces the messages when an update carries them', async () => {
-    const chat = await createChat(user, { messages: [{ role: 'user', content: 'Old' }] });
-    const updated = await app.request('POST', `/api/v1/chats/${chat.id}`, {
+    const chat = await newChat(app, user, { messages: [{ role: 'user', content: 'Old' }] });
+    const updated = await app.request<Chat>('POST', `/api/v1/chats/${chat.id}`, {
       token: user.token,
       body: { chat: { messages: [{ role: 'user', content: 'New 1' }, { role: 'assistant', content: 'New 2' }], models: ['m2'] } },
     });
     expect(updated.status).toBe(200);
-    expect(updated.body.chat.messages.map((m: any) => m.content)).toEqual(['New 1', 'New 2']);
+    expect(updated.body.chat.messages.map((m: Message) => m.content)).toEqual(['New 1', 'New 2']);
     expect(Object.keys(updated.body.chat.history.messages)).toHaveLength(2);
     expect(updated.body.chat.models).toEqual(['m2']);
   });
 
   it('deletes one chat with its messages, and all of the caller\'s chats only', async () => {
     const owner = await freshUser();
-    const doomed = await createChat(owner, { messages: [{ role: 'user', content: 'bye' }] });
-    const kept = await createChat(owner);
-    const others = await createChat(user);
+    const doomed = await newChat(app, owner, { messages: [{ role: 'user', content: 'bye' }] });
+    const kept = await newChat(app, owner);
+    const others = await newChat(app, user);
     const deleted = await app.request('DELETE', `/api/v1/chats/${doomed.id}`, { token: owner.token });
     expect(deleted.status).toBe(200);
     expect(deleted.body).toBe(true);
@@ -158,31 +154,31 @@ describe('chats', () => {
 
   it('toggles pin and archive, and lists pinned and archived chats', async () => {
     const owner = await freshUser();
-    const a = await createChat(owner, { title: 'A' });
-    const b = await createChat(owner, { title: 'B' });
-    const pinned = await app.request('POST', `/api/v1/chats/${a.id}/pin`, { token: owner.token });
+    const a = await newChat(app, owner, { title: 'A' });
+    const b = await newChat(app, owner, { title: 'B' });
+    const pinned = await app.request<Chat>('POST', `/api/v1/chats/${a.id}/pin`, { token: owner.token });
     expect(pinned.status).toBe(200);
     expect(pinned.body.pinned).toBe(true);
     expect((await app.request('GET', `/api/v1/chats/${a.id}/pinned`, { token: owner.token })).body).toBe(true);
     expect((await app.request('GET', `/api/v1/chats/${b.id}/pinned`, { token: owner.token })).body).toBe(false);
-    expect((await app.request('GET', '/api/v1/chats/pinned', { token: owner.token })).body.map((c: any) => c.id)).toEqual([a.id]);
-    const listed = await app.request('GET', '/api/v1/chats/', { token: owner.token });
-    expect(listed.body.find((c: any) => c.id === a.id).pinned).toBe(true);
+    expect((await app.request<ChatSummary[]>('GET', '/api/v1/chats/pinned', { token: owner.token })).body.map((c) => c.id)).toEqual([a.id]);
+    const listed = await app.request<ChatSummary[]>('GET', '/api/v1/chats/', { token: owner.token });
+    expect(listed.body.find((c) => c.id === a.id)!.pinned).toBe(true);
 
-    const archived = await app.request('POST', `/api/v1/chats/${b.id}/archive`, { token: owner.token });
+    const archived = await app.request<Chat>('POST', `/api/v1/chats/${b.id}/archive`, { token: owner.token });
     expect(archived.body.archived).toBe(true);
-    expect((await app.request('GET', '/api/v1/chats/', { token: owner.token })).body.map((c: any) => c.id)).toEqual([a.id]);
-    expect((await app.request('GET', '/api/v1/chats/archived', { token: owner.token })).body.map((c: any) => c.id)).toEqual([b.id]);
-    const unarchived = await app.request('POST', `/api/v1/chats/${b.id}/archive`, { token: owner.token });
+    expect((await app.request<ChatSummary[]>('GET', '/api/v1/chats/', { token: owner.token })).body.map((c) => c.id)).toEqual([a.id]);
+    expect((await app.request<ChatSummary[]>('GET', '/api/v1/chats/archived', { token: owner.token })).body.map((c) => c.id)).toEqual([b.id]);
+    const unarchived = await app.request<Chat>('POST', `/api/v1/chats/${b.id}/archive`, { token: owner.token });
     expect(unarchived.body.archived).toBe(false);
-    const unpinned = await app.request('POST', `/api/v1/chats/${a.id}/pin`, { token: owner.token });
+    const unpinned = await app.request<Chat>('POST', `/api/v1/chats/${a.id}/pin`, { token: owner.token });
     expect(unpinned.body.pinned).toBe(false);
     expect((await app.request('GET', '/api/v1/chats/pinned', { token: owner.token })).body).toEqual([]);
 
     expect((await app.request('POST', '/api/v1/chats/archive/all', { token: owner.token })).body).toBe(true);
     expect((await app.request('GET', '/api/v1/chats/', { token: owner.token })).body).toEqual([]);
     expect((await app.request('GET', '/api/v1/chats/archived', { token: owner.token })).body).toHaveLength(2);
-    expect((await app.request('GET', '/api/v1/chats/', { token: user.token })).body.length).toBeGreaterThan(0);
+    expect((await app.request<ChatSummary[]>('GET', '/api/v1/chats/', { token: user.token })).body.length).toBeGreaterThan(0);
     expect((await app.request('POST', '/api/v1/chats/unarchive/all', { token: owner.token })).body).toBe(true);
     expect((await app.request('GET', '/api/v1/chats/', { token: owner.token })).body).toHaveLength(2);
     expect((await app.request('GET', '/api/v1/chats/archived', { token: owner.token })).body).toEqual([]);
@@ -203,35 +199,35 @@ describe('chats', () => {
       ['duplicate ids in a flat list', { chat: { messages: [{ id: 'd', role: 'user', content: 'x' }, { id: 'd', role: 'user', content: 'y' }] } }, 400],
     ])('on create: %s', async (_name, body, status) => {
       const [chats, messages] = [await chatCount(), await messageCount()];
-      const response = await app.request('POST', '/api/v1/chats/new', { token: user.token, body, headers: { 'content-type': 'application/json' } });
+      const response = await app.request<ApiError>('POST', '/api/v1/chats/new', { token: user.token, body, headers: { 'content-type': 'application/json' } });
       expect(response.status).toBe(status);
       expect(typeof response.body.detail).toBe('string');
       expect([await chatCount(), await messageCount()]).toEqual([chats, messages]);
     });
 
     it('tolerates unknown fields in Open WebUI\'s chat JSON', async () => {
-      const chat = await createChat(user, { tags: ['x'], params: { temperature: 0.2 }, messages: [{ role: 'user', content: 'hi', models: ['a'], extra: { deep: true } }] });
+      const chat = await newChat(app, user, { tags: ['x'], params: { temperature: 0.2 }, messages: [{ role: 'user', content: 'hi', models: ['a'], extra: { deep: true } }] });
       expect(chat.chat.params).toEqual({ temperature: 0.2 });
-      expect(chat.chat.messages[0].content).toBe('hi');
+      expect(chat.chat.messages[0]!.content).toBe('hi');
     });
 
     it.each([['page=0'], ['page=abc'], ['limit=0'], ['limit=5000'], ['offset=-1']])('rejects the query %s', async (query) => {
-      const response = await app.request('GET', `/api/v1/chats/?${query}`, { token: user.token });
+      const response = await app.request<ApiError>('GET', `/api/v1/chats/?${query}`, { token: user.token });
       expect(response.status).toBe(400);
       expect(response.body.code).toBe('validation_failed');
     });
 
     it('answers 404 for an unknown chat and an overlong id as 400', async () => {
-      const missing = await app.request('GET', '/api/v1/chats/00000000-0000-0000-0000-000000000000', { token: user.token });
+      const missing = await app.request<ApiError>('GET', '/api/v1/chats/00000000-0000-0000-0000-000000000000', { token: user.token });
       expect(missing.status).toBe(404);
       expect(missing.body.code).toBe('not_found');
       expect((await app.request('GET', `/api/v1/chats/${'x'.repeat(65)}`, { token: user.token })).status).toBe(400);
     });
 
     it('hides another user\'s chat behind 404 on every endpoint and leaves it unchanged', async () => {
-      const theirs = await createChat(admin, { title: 'Private', messages: [{ role: 'user', content: 'secret' }] });
+      const theirs = await newChat(app, admin, { title: 'Private', messages: [{ role: 'user', content: 'secret' }] });
       const leaf = theirs.chat.history.currentId;
-      const before = (await app.request('GET', `/api/v1/chats/${theirs.id}`, { token: admin.token })).body;
+      const before = (await app.request<Chat>('GET', `/api/v1/chats/${theirs.id}`, { token: admin.token })).body;
       const attempts: [string, string, unknown?][] = [
         ['GET', `/api/v1/chats/${theirs.id}`],
         ['GET', `/api/v1/chats/${theirs.id}/export`],
@@ -246,12 +242,12 @@ describe('chats', () => {
         ['DELETE', `/api/v1/chats/${theirs.id}`],
       ];
       for (const [method, path, body] of attempts) {
-        const response = await app.request(method, path, { token: user.token, body });
+        const response = await app.request<ApiError>(method, path, { token: user.token, body });
         expect(response.status, `${method} ${path}`).toBe(404);
         expect(response.body.detail).toBe('Chat not found');
       }
       expect((await app.request('GET', '/api/v1/chats/search?text=secret', { token: user.token })).body).toEqual([]);
-      expect((await app.request('GET', '/api/v1/chats/all', { token: user.token })).body.some((c: any) => c.id === theirs.id)).toBe(false);
+      expect((await app.request<Chat[]>('GET', '/api/v1/chats/all', { token: user.token })).body.some((c) => c.id === theirs.id)).toBe(false);
       await app.request('DELETE', '/api/v1/chats/', { token: user.token });
       await app.request('POST', '/api/v1/chats/archive/all', { token: user.token });
       const after = await app.request('GET', `/api/v1/chats/${theirs.id}`, { token: admin.token });
@@ -261,7 +257,7 @@ describe('chats', () => {
     it('refuses pending users (403) and anonymous callers (401)', async () => {
       const pending = await signUp(app);
       expect(pending.role).toBe('pending');
-      const refused = await app.request('POST', '/api/v1/chats/new', { token: pending.token, body: { chat: {} } });
+      const refused = await app.request<ApiError>('POST', '/api/v1/chats/new', { token: pending.token, body: { chat: {} } });
       expect(refused.status).toBe(403);
       expect(refused.body.code).toBe('pending_approval');
       expect((await app.request('GET', '/api/v1/chats/', { token: pending.token })).status).toBe(403);

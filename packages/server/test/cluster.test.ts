@@ -2,10 +2,11 @@ import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3RVER_CREDENTIALS, startS3Server, type S3TestServer } from './support/s3-server.js';
 import { startFakeLlm, type FakeLlm } from '../../fake-llm/src/index.js';
-import { signUp, type TestUser } from './support/factories.js';
+import { newChat, signUp, type TestUser } from './support/factories.js';
 import { eventually } from './support/streams.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 import { testDialect } from './support/test-database.js';
+import { jsonOf, type Chat, type FileInfo, type Readiness, type Session, type User } from './support/wire.js';
 
 // Two instances sharing PostgreSQL, Redis and S3, as behind a load balancer.
 describe.skipIf(testDialect !== 'postgres')('two instances sharing PostgreSQL, Redis and S3', () => {
@@ -47,11 +48,11 @@ describe.skipIf(testDialect !== 'postgres')('two instances sharing PostgreSQL, R
   });
 
   it('stop a generation from another instance within 200 ms, keeping the partial answer', async () => {
-    const chat = await first.request('POST', '/api/v1/chats/new', { token: admin.token, body: { chat: {} } });
+    const chat = await newChat(first, admin);
     const response = await fetch(`${first.url}/api/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${admin.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'fake-model', messages: [{ role: 'user', content: 'long one' }], stream: true, chat_id: chat.body.id, parent_id: null }),
+      body: JSON.stringify({ model: 'fake-model', messages: [{ role: 'user', content: 'long one' }], stream: true, chat_id: chat.id, parent_id: null }),
     });
     const id = response.headers.get('x-parley-generation-id')!;
     const reader = response.body!.getReader();
@@ -62,7 +63,7 @@ describe.skipIf(testDialect !== 'postgres')('two instances sharing PostgreSQL, R
     while (!(await reader.read()).done);
     expect(Date.now() - stopped).toBeLessThan(200);
     const saved = await eventually(async () => {
-      const got = await second.request('GET', `/api/v1/chats/${chat.body.id}`, { token: admin.token });
+      const got = await second.request<Chat>('GET', `/api/v1/chats/${chat.id}`, { token: admin.token });
       const answer = got.body.chat.messages.at(-1);
       return answer?.done ? answer : undefined;
     });
@@ -76,19 +77,19 @@ describe.skipIf(testDialect !== 'postgres')('two instances sharing PostgreSQL, R
     form.append('file', new Blob([bytes], { type: 'application/octet-stream' }), 'data.bin');
     const upload = await fetch(`${first.url}/api/v1/files/`, { method: 'POST', body: form, headers: { authorization: `Bearer ${admin.token}` } });
     expect(upload.status).toBe(200);
-    const { id } = await upload.json();
+    const { id } = await jsonOf<FileInfo>(upload);
     const download = await fetch(`${second.url}/api/v1/files/${id}/content`, { headers: { authorization: `Bearer ${admin.token}` } });
     expect(download.status).toBe(200);
     expect(Buffer.from(await download.arrayBuffer()).equals(bytes)).toBe(true);
-    expect((await second.request('GET', '/ready')).body.checks.storage).toBe('ok');
+    expect((await second.request<Readiness>('GET', '/ready')).body.checks.storage).toBe('ok');
   });
 
   it('agree on the generated secret: a token from one works on the other', async () => {
-    expect((await second.request('GET', '/api/v1/auths/', { token: admin.token })).body.id).toBe(admin.id);
+    expect((await second.request<User>('GET', '/api/v1/auths/', { token: admin.token })).body.id).toBe(admin.id);
   });
 
   it('refuse a signed-out token on every instance at once', async () => {
-    const session = await first.request('POST', '/api/v1/auths/signin', { body: { email: admin.email, password: admin.password } });
+    const session = await first.request<Session>('POST', '/api/v1/auths/signin', { body: { email: admin.email, password: admin.password } });
     expect((await second.request('POST', '/api/v1/auths/signout', { token: session.body.token })).status).toBe(200);
     expect((await first.request('GET', '/api/v1/auths/', { token: session.body.token })).status).toBe(401);
   });
@@ -114,7 +115,7 @@ describe.skipIf(testDialect !== 'postgres')('two instances sharing PostgreSQL, R
   });
 
   it('report Redis in readiness', async () => {
-    const ready = await second.request('GET', '/ready');
+    const ready = await second.request<Readiness>('GET', '/ready');
     expect(ready.body.checks.shared).toBe('ok');
   });
 });

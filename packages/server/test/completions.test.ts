@@ -1,8 +1,10 @@
 import { expectedText, startFakeLlm, type FakeLlm } from '../../fake-llm/src/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminAndUser, signUp, type TestUser } from './support/factories.js';
+import { newChat, signUp, type TestUser } from './support/factories.js';
 import { contentOf, eventually, parseSse, readSse, readUntilEventIds } from './support/streams.js';
+import { startWithUsers } from './support/start-with-users.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
+import { jsonOf, type ApiError, type Chat, type ChatCompletion } from './support/wire.js';
 
 const messages = [{ role: 'user', content: 'Tell me about rivers' }];
 
@@ -21,8 +23,7 @@ describe('chat completions through an OpenAI-compatible upstream', () => {
 
   beforeAll(async () => {
     fake = await startFakeLlm({ slowHeadersMs: 3000 });
-    app = await startTestApp({ OPENAI_API_BASE_URLS: `${fake.url}/v1`, AIOHTTP_CLIENT_TIMEOUT: '1', ENABLE_TITLE_GENERATION: 'true' });
-    ({ admin, user } = await adminAndUser(app));
+    ({ app, admin, user } = await startWithUsers({ OPENAI_API_BASE_URLS: `${fake.url}/v1`, AIOHTTP_CLIENT_TIMEOUT: '1', ENABLE_TITLE_GENERATION: 'true' }));
   });
   afterAll(async () => {
     await app.close();
@@ -50,55 +51,55 @@ describe('chat completions through an OpenAI-compatible upstream', () => {
   it('answers non-streamed requests with a chat.completion and usage', async () => {
     const response = await post({ model: 'fake-model', messages, max_tokens: 5 });
     expect(response.status).toBe(200);
-    const body = await response.json();
+    const body = await jsonOf<ChatCompletion>(response);
     expect(body.object).toBe('chat.completion');
-    expect(body.choices[0].message).toEqual({ role: 'assistant', content: expectedText({ model: 'fake-model', messages, max_tokens: 5 }) });
-    expect(body.choices[0].finish_reason).toBe('length');
-    expect(body.usage.completion_tokens).toBe(5);
+    expect(body.choices[0]!.message).toEqual({ role: 'assistant', content: expectedText({ model: 'fake-model', messages, max_tokens: 5 }) });
+    expect(body.choices[0]!.finish_reason).toBe('length');
+    expect(body.usage?.completion_tokens).toBe(5);
   });
 
   it('has saved the answer by the time the stream ends, streamed or not', async () => {
     const answer = expectedText({ model: 'fake-model', messages });
     for (const stream of [true, true, true, false, false]) {
-      const chat = await app.request('POST', '/api/v1/chats/new', { token: user.token, body: { chat: { title: 'New Chat' } } });
-      const response = await post({ model: 'fake-model', messages, stream, chat_id: chat.body.id, parent_id: null });
+      const chat = await newChat(app, user, { title: 'New Chat' });
+      const response = await post({ model: 'fake-model', messages, stream, chat_id: chat.id, parent_id: null });
       if (stream) expect((await readSse(response)).at(-1)).toBe('[DONE]');
-      else expect((await response.json()).choices[0].message.content).toBe(answer);
+      else expect((await jsonOf<ChatCompletion>(response)).choices[0]!.message.content).toBe(answer);
       // No waiting: whoever reads the chat once the answer has ended must find it saved.
-      const saved = await app.request('GET', `/api/v1/chats/${chat.body.id}`, { token: user.token });
+      const saved = await app.request<Chat>('GET', `/api/v1/chats/${chat.id}`, { token: user.token });
       expect(saved.body.chat.messages.at(-1)).toMatchObject({ role: 'assistant', content: answer, done: true });
     }
   });
 
   it('saves the user message and the answer into a chat, with usage and timings, then titles the chat', async () => {
-    const chat = await app.request('POST', '/api/v1/chats/new', { token: user.token, body: { chat: { title: 'New Chat' } } });
-    expect(chat.status).toBe(200);
-    const events = await readSse(await post({ model: 'fake-model', messages, stream: true, chat_id: chat.body.id, parent_id: null }));
+    const chat = await newChat(app, user, { title: 'New Chat' });
+    const events = await readSse(await post({ model: 'fake-model', messages, stream: true, chat_id: chat.id, parent_id: null }));
     const answer = expectedText({ model: 'fake-model', messages });
     expect(contentOf(events)).toBe(answer);
     const saved = await eventually(async () => {
-      const got = await app.request('GET', `/api/v1/chats/${chat.body.id}`, { token: user.token });
+      const got = await app.request<Chat>('GET', `/api/v1/chats/${chat.id}`, { token: user.token });
       return got.body.title !== 'New Chat' ? got.body : undefined;
     });
     const path = saved.chat.messages;
-    expect(path.map((m: any) => [m.role, m.content])).toEqual([
+    expect(path.map((m) => [m.role, m.content])).toEqual([
       ['user', 'Tell me about rivers'],
       ['assistant', answer],
     ]);
-    expect(path[1].usage.completion_tokens).toBe(24);
-    expect(path[1].info.ttft_ms).toBeGreaterThanOrEqual(0);
-    expect(path[1].done).toBe(true);
+    const savedAnswer = path[1]!;
+    expect(savedAnswer.usage?.completion_tokens).toBe(24);
+    expect(savedAnswer.info.ttft_ms).toBeGreaterThanOrEqual(0);
+    expect(savedAnswer.done).toBe(true);
     expect(saved.title.length).toBeGreaterThan(0);
   });
 
   it('still titles a chat whose first answer failed, once a retry succeeds', async () => {
-    const chat = await app.request('POST', '/api/v1/chats/new', { token: user.token, body: { chat: {} } });
-    expect((await post({ model: 'fail-500', messages, stream: true, chat_id: chat.body.id, parent_id: null })).status).toBe(502);
-    const failedChat = await app.request('GET', `/api/v1/chats/${chat.body.id}`, { token: user.token });
-    const failedUser = failedChat.body.chat.messages[0];
-    await readSse(await post({ model: 'fake-model', messages, stream: true, chat_id: chat.body.id, parent_id: failedUser.id, regenerate: true }));
+    const chat = await newChat(app, user);
+    expect((await post({ model: 'fail-500', messages, stream: true, chat_id: chat.id, parent_id: null })).status).toBe(502);
+    const failedChat = await app.request<Chat>('GET', `/api/v1/chats/${chat.id}`, { token: user.token });
+    const failedUser = failedChat.body.chat.messages[0]!;
+    await readSse(await post({ model: 'fake-model', messages, stream: true, chat_id: chat.id, parent_id: failedUser.id, regenerate: true }));
     const titled = await eventually(async () => {
-      const got = await app.request('GET', `/api/v1/chats/${chat.body.id}`, { token: user.token });
+      const got = await app.request<Chat>('GET', `/api/v1/chats/${chat.id}`, { token: user.token });
       return got.body.title !== 'New Chat' ? got.body.title : undefined;
     });
     expect(titled.length).toBeGreaterThan(0);
@@ -107,12 +108,12 @@ describe('chat completions through an OpenAI-compatible upstream', () => {
   it('finishes and saves the answer when the client disconnects mid-stream', async () => {
     fake.setOptions({ tokenMs: 15 });
     try {
-      const chat = await app.request('POST', '/api/v1/chats/new', { token: user.token, body: { chat: { title: 'Keep me' } } });
+      const chat = await newChat(app, user, { title: 'Keep me' });
       const controller = new AbortController();
       const response = await fetch(`${app.url}/api/chat/completions`, {
         method: 'POST',
         headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ model: 'fake-model', messages, stream: true, chat_id: chat.body.id, parent_id: null }),
+        body: JSON.stringify({ model: 'fake-model', messages, stream: true, chat_id: chat.id, parent_id: null }),
         signal: controller.signal,
       });
       const reader = response.body!.getReader();
@@ -120,7 +121,7 @@ describe('chat completions through an OpenAI-compatible upstream', () => {
       controller.abort();
       const answer = expectedText({ model: 'fake-model', messages });
       const saved = await eventually(async () => {
-        const got = await app.request('GET', `/api/v1/chats/${chat.body.id}`, { token: user.token });
+        const got = await app.request<Chat>('GET', `/api/v1/chats/${chat.id}`, { token: user.token });
         const last = got.body.chat.messages.at(-1);
         return last?.role === 'assistant' && last.done ? last : undefined;
       });
@@ -133,8 +134,8 @@ describe('chat completions through an OpenAI-compatible upstream', () => {
   it('stops a generation on request and keeps the partial answer', async () => {
     fake.setOptions({ tokenMs: 30 });
     try {
-      const chat = await app.request('POST', '/api/v1/chats/new', { token: user.token, body: { chat: {} } });
-      const response = await post({ model: 'fake-model', messages, stream: true, chat_id: chat.body.id, parent_id: null });
+      const chat = await newChat(app, user);
+      const response = await post({ model: 'fake-model', messages, stream: true, chat_id: chat.id, parent_id: null });
       const id = response.headers.get('x-parley-generation-id');
       expect(id).toBeTruthy();
       const reader = response.body!.getReader();
@@ -143,7 +144,7 @@ describe('chat completions through an OpenAI-compatible upstream', () => {
       expect((await app.request('POST', `/api/chat/completions/${id}/stop`, { token: user.token })).status).toBe(200);
       while (!(await reader.read()).done);
       const saved = await eventually(async () => {
-        const got = await app.request('GET', `/api/v1/chats/${chat.body.id}`, { token: user.token });
+        const got = await app.request<Chat>('GET', `/api/v1/chats/${chat.id}`, { token: user.token });
         const last = got.body.chat.messages.at(-1);
         return last?.role === 'assistant' && last.done ? last : undefined;
       });
@@ -160,12 +161,12 @@ describe('chat completions through an OpenAI-compatible upstream', () => {
   it('resumes a saved generation from Last-Event-ID, replaying what was missed and following it live', async () => {
     fake.setOptions({ tokenMs: 25 });
     try {
-      const chat = await app.request('POST', '/api/v1/chats/new', { token: user.token, body: { chat: {} } });
+      const chat = await newChat(app, user);
       const controller = new AbortController();
       const response = await fetch(`${app.url}/api/chat/completions`, {
         method: 'POST',
         headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ model: 'fake-model', messages, stream: true, chat_id: chat.body.id, parent_id: null }),
+        body: JSON.stringify({ model: 'fake-model', messages, stream: true, chat_id: chat.id, parent_id: null }),
         signal: controller.signal,
       });
       const id = response.headers.get('x-parley-generation-id')!;
@@ -189,8 +190,8 @@ describe('chat completions through an OpenAI-compatible upstream', () => {
   });
 
   it('rejects resuming with a malformed Last-Event-ID, an unknown generation, or another user\'s', async () => {
-    const chat = await app.request('POST', '/api/v1/chats/new', { token: user.token, body: { chat: {} } });
-    const response = await post({ model: 'fake-model', messages, stream: true, chat_id: chat.body.id, parent_id: null });
+    const chat = await newChat(app, user);
+    const response = await post({ model: 'fake-model', messages, stream: true, chat_id: chat.id, parent_id: null });
     const id = response.headers.get('x-parley-generation-id')!;
     await response.text();
     const resume = (token: string, generation: string, lastEventId?: string) =>
@@ -199,7 +200,7 @@ describe('chat completions through an OpenAI-compatible upstream', () => {
       });
     const malformed = await resume(user.token, id, 'abc');
     expect(malformed.status).toBe(400);
-    expect((await malformed.json()).detail).toMatch(/last-event-id/i);
+    expect((await jsonOf<ApiError>(malformed)).detail).toMatch(/last-event-id/i);
     expect((await resume(user.token, id, '-1')).status).toBe(400);
     expect((await resume(user.token, '00000000-0000-4000-8000-000000000000')).status).toBe(404);
     expect((await resume(admin.token, id)).status).toBe(404);
@@ -209,22 +210,22 @@ describe('chat completions through an OpenAI-compatible upstream', () => {
   it('maps upstream failures: 500 to 502, 429 passed through, slow headers to 504', async () => {
     const failed = await post({ model: 'fail-500', messages, stream: true });
     expect(failed.status).toBe(502);
-    expect((await failed.json()).detail).toMatch(/fake upstream failure/);
+    expect((await jsonOf<ApiError>(failed)).detail).toMatch(/fake upstream failure/);
     const limited = await post({ model: 'fail-429', messages });
     expect(limited.status).toBe(429);
-    expect((await limited.json()).detail).toMatch(/rate limited/);
+    expect((await jsonOf<ApiError>(limited)).detail).toMatch(/rate limited/);
     const slow = await post({ model: 'slow-headers', messages, stream: true });
     expect(slow.status).toBe(504);
   });
 
   it('reports mid-stream failures as an error event and saves the partial answer as an error', async () => {
     for (const model of ['error-midstream', 'drop-midstream', 'stall-midstream']) {
-      const chat = await app.request('POST', '/api/v1/chats/new', { token: user.token, body: { chat: {} } });
-      const events = await readSse(await post({ model, messages, stream: true, chat_id: chat.body.id, parent_id: null }));
+      const chat = await newChat(app, user);
+      const events = await readSse(await post({ model, messages, stream: true, chat_id: chat.id, parent_id: null }));
       expect(events.some((event) => event.error?.message), model).toBe(true);
       expect(events.at(-1)).toBe('[DONE]');
       const saved = await eventually(async () => {
-        const got = await app.request('GET', `/api/v1/chats/${chat.body.id}`, { token: user.token });
+        const got = await app.request<Chat>('GET', `/api/v1/chats/${chat.id}`, { token: user.token });
         const last = got.body.chat.messages.at(-1);
         return last?.role === 'assistant' && last.error ? last : undefined;
       });
@@ -233,20 +234,20 @@ describe('chat completions through an OpenAI-compatible upstream', () => {
   });
 
   it('rejects bad input with 4xx JSON and stores nothing', async () => {
-    const chat = await app.request('POST', '/api/v1/chats/new', { token: admin.token, body: { chat: { title: 'Admin chat' } } });
-    const before = await app.request('GET', `/api/v1/chats/${chat.body.id}`, { token: admin.token });
+    const chat = await newChat(app, admin, { title: 'Admin chat' });
+    const before = await app.request<Chat>('GET', `/api/v1/chats/${chat.id}`, { token: admin.token });
     const cases: Array<[unknown, number]> = [
       [{ model: 'fake-model' }, 400],
       [{ model: 'fake-model', messages: 'hello' }, 400],
       [{ model: 'fake-model', messages: [{ role: 'wizard', content: 'x' }] }, 400],
       [{ model: 'no-such-model', messages }, 404],
-      [{ model: 'fake-model', messages, stream: true, chat_id: chat.body.id, parent_id: null }, 404],
+      [{ model: 'fake-model', messages, stream: true, chat_id: chat.id, parent_id: null }, 404],
       [{ model: 'fake-model', messages, temperature: 'hot' }, 400],
     ];
     for (const [body, status] of cases) {
       const response = await post(body);
       expect(response.status, JSON.stringify(body)).toBe(status);
-      expect(typeof (await response.json()).detail).toBe('string');
+      expect(typeof (await jsonOf<ApiError>(response)).detail).toBe('string');
     }
     const malformed = await fetch(`${app.url}/api/chat/completions`, {
       method: 'POST',
@@ -254,7 +255,7 @@ describe('chat completions through an OpenAI-compatible upstream', () => {
       body: '{"model": "fake-model", "messages": [',
     });
     expect(malformed.status).toBe(400);
-    const after = await app.request('GET', `/api/v1/chats/${chat.body.id}`, { token: admin.token });
+    const after = await app.request<Chat>('GET', `/api/v1/chats/${chat.id}`, { token: admin.token });
     expect(after.body).toEqual(before.body);
   });
 
@@ -329,7 +330,7 @@ describe('chat completions through an Ollama upstream, and the Ollama-compatible
     expect(events.find((event) => event.choices?.[0]?.finish_reason)?.choices[0].finish_reason).toBe('length');
     expect(events.find((event) => event.usage)?.usage.completion_tokens).toBe(7);
     expect(fake.requests.at(-1)?.path).toBe('/api/chat');
-    expect((fake.requests.at(-1)?.body as any).options.num_predict).toBe(7);
+    expect((fake.requests.at(-1)?.body as { options: { num_predict: number } }).options.num_predict).toBe(7);
   });
 
   it('serves Ollama clients on /ollama: tags, chat and generate, streamed and not', async () => {

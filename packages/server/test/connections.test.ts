@@ -1,25 +1,19 @@
 import { createServer, type Server } from 'node:http';
-import net, { type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeLlm, type FakeLlm } from '../../fake-llm/src/index.js';
 import { createAuditService } from '../src/features/audit/audit.service.js';
 import { createConnectionsService } from '../src/features/connections/connections.service.js';
-import { UpstreamClient } from '../src/platform/llm/upstream-client.js';
 import { createSettingsService } from '../src/features/settings/settings.service.js';
-import { adminAndUser, signUp, type TestUser } from './support/factories.js';
+import { UpstreamClient } from '../src/platform/llm/upstream-client.js';
+import { signUp, type TestUser } from './support/factories.js';
+import { startWithUsers } from './support/start-with-users.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
+import { closedPort } from './support/ports.js';
+import type { ApiError, Connection, ConnectionCheck } from './support/wire.js';
 
 const seededKey = 'sk-seeded-0123456789abcdef';
 const fakeKey = 'sk-fake-upstream-key-987654321';
-
-/** A port nothing listens on: bound, read, released. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** An HTTP server that accepts requests and never answers them. */
 async function startHangingServer(): Promise<{ url: string; close(): Promise<void> }> {
@@ -56,7 +50,7 @@ describe('connections: seeding from the environment', () => {
   });
 
   it('creates one connection per URL on first start, key masked, trailing slash stripped', async () => {
-    const response = await app.request('GET', '/api/v1/connections/', { token: admin.token });
+    const response = await app.request<Connection[]>('GET', '/api/v1/connections/', { token: admin.token });
     expect(response.status).toBe(200);
     expect(response.body).toEqual([
       expect.objectContaining({ type: 'ollama', name: 'Ollama 1', base_url: fake.url, api_key: '', has_api_key: false, enabled: true, position: 0, model_ids: [] }),
@@ -64,12 +58,12 @@ describe('connections: seeding from the environment', () => {
     ]);
     expect(JSON.stringify(response.body)).not.toContain(seededKey);
     // The seeded key is the one the upstream requires.
-    const tested = await app.request('POST', `/api/v1/connections/${response.body[1].id}/test`, { token: admin.token });
+    const tested = await app.request('POST', `/api/v1/connections/${response.body[1]!.id}/test`, { token: admin.token });
     expect(tested.body).toMatchObject({ ok: true, models: 8 });
   });
 
   it('does not seed again, even once the admin has deleted every connection', async () => {
-    const before = await app.request('GET', '/api/v1/connections/', { token: admin.token });
+    const before = await app.request<Connection[]>('GET', '/api/v1/connections/', { token: admin.token });
     for (const connection of before.body) {
       expect((await app.request('DELETE', `/api/v1/connections/${connection.id}`, { token: admin.token })).status).toBe(200);
     }
@@ -92,20 +86,19 @@ describe('connections: admin API', () => {
   let pending: TestUser;
   const seen: string[] = [];
 
-  async function call(method: string, path: string, options: { token?: string; body?: unknown } = {}) {
+  async function call<Body = unknown>(method: string, path: string, options: { token?: string; body?: unknown } = {}) {
     // String bodies are raw JSON text (possibly malformed), sent as JSON.
     const headers: Record<string, string> = typeof options.body === 'string' ? { 'content-type': 'application/json' } : {};
-    const response = await app.request(method, path, { ...options, headers });
+    const response = await app.request<Body>(method, path, { ...options, headers });
     seen.push(JSON.stringify(response.body));
     return response;
   }
-  const list = async () => (await call('GET', '/api/v1/connections/', { token: admin.token })).body;
+  const list = async () => (await call<Connection[]>('GET', '/api/v1/connections/', { token: admin.token })).body;
 
   beforeAll(async () => {
     fake = await startFakeLlm({ apiKey: fakeKey });
     hanging = await startHangingServer();
-    app = await startTestApp({ AIOHTTP_CLIENT_TIMEOUT_MODEL_LIST: '0.5' });
-    ({ admin, user } = await adminAndUser(app));
+    ({ app, admin, user } = await startWithUsers({ AIOHTTP_CLIENT_TIMEOUT_MODEL_LIST: '0.5' }));
     pending = await signUp(app);
   });
   afterAll(async () => {
@@ -121,7 +114,7 @@ describe('connections: admin API', () => {
   });
 
   it('creates, reads, updates and deletes a connection, never showing the key', async () => {
-    const created = await call('POST', '/api/v1/connections/', {
+    const created = await call<Connection>('POST', '/api/v1/connections/', {
       token: admin.token,
       body: { type: 'openai', name: 'Fake', base_url: `${fake.url}/v1//`, api_key: fakeKey, prefix_id: 'fk', model_ids: ['fake-model'] },
     });
@@ -146,15 +139,15 @@ describe('connections: admin API', () => {
     // A partial update keeps the stored key: the upstream still accepts it.
     const renamed = await call('POST', `/api/v1/connections/${id}/update`, { token: admin.token, body: { name: 'Renamed', enabled: false } });
     expect(renamed.body).toMatchObject({ name: 'Renamed', enabled: false, has_api_key: true, prefix_id: 'fk' });
-    expect((await call('POST', `/api/v1/connections/${id}/test`, { token: admin.token })).body.ok).toBe(true);
+    expect((await call<ConnectionCheck>('POST', `/api/v1/connections/${id}/test`, { token: admin.token })).body.ok).toBe(true);
 
     // Sending back the masked key (as a form would) keeps the real one too.
     await call('POST', `/api/v1/connections/${id}/update`, { token: admin.token, body: { api_key: 'sk-f…4321' } });
-    expect((await call('POST', `/api/v1/connections/${id}/test`, { token: admin.token })).body.ok).toBe(true);
+    expect((await call<ConnectionCheck>('POST', `/api/v1/connections/${id}/test`, { token: admin.token })).body.ok).toBe(true);
 
     const cleared = await call('POST', `/api/v1/connections/${id}/update`, { token: admin.token, body: { api_key: '' } });
     expect(cleared.body).toMatchObject({ api_key: '', has_api_key: false });
-    expect((await call('POST', `/api/v1/connections/${id}/test`, { token: admin.token })).body.ok).toBe(false);
+    expect((await call<ConnectionCheck>('POST', `/api/v1/connections/${id}/test`, { token: admin.token })).body.ok).toBe(false);
 
     expect((await call('DELETE', `/api/v1/connections/${id}`, { token: admin.token })).status).toBe(200);
     expect((await call('GET', `/api/v1/connections/${id}`, { token: admin.token })).status).toBe(404);
@@ -162,48 +155,47 @@ describe('connections: admin API', () => {
   });
 
   it('masks short keys entirely and orders connections by position', async () => {
-    const first = await call('POST', '/api/v1/connections/', { token: admin.token, body: { type: 'ollama', base_url: fake.url, api_key: 'short1' } });
-    const second = await call('POST', '/api/v1/connections/', { token: admin.token, body: { type: 'openai', base_url: 'https://api.example.com/v1' } });
+    const first = await call<Connection>('POST', '/api/v1/connections/', { token: admin.token, body: { type: 'ollama', base_url: fake.url, api_key: 'short1' } });
+    const second = await call<Connection>('POST', '/api/v1/connections/', { token: admin.token, body: { type: 'openai', base_url: 'https://api.example.com/v1' } });
     expect(first.body).toMatchObject({ api_key: '…', has_api_key: true, name: new URL(fake.url).host, position: 0 });
     expect(second.body).toMatchObject({ api_key: '', name: 'api.example.com', position: 1 });
     expect(seen.join('\n')).not.toContain('short1');
-    expect((await list()).map((c: { id: string }) => c.id)).toEqual([first.body.id, second.body.id]);
+    expect((await list()).map((c) => c.id)).toEqual([first.body.id, second.body.id]);
     for (const c of [first, second]) await call('DELETE', `/api/v1/connections/${c.body.id}`, { token: admin.token });
   });
 
   it('tests a saved or unsaved connection and reports why it failed', async () => {
-    const ok = await call('POST', '/api/v1/connections/test', { token: admin.token, body: { type: 'openai', base_url: `${fake.url}/v1`, api_key: fakeKey } });
+    const ok = await call<ConnectionCheck>('POST', '/api/v1/connections/test', { token: admin.token, body: { type: 'openai', base_url: `${fake.url}/v1`, api_key: fakeKey } });
     expect(ok.status).toBe(200);
     expect(ok.body).toEqual({ ok: true, models: 8, latency_ms: expect.any(Number) });
-    const ollama = await call('POST', '/api/v1/connections/test', { token: admin.token, body: { type: 'ollama', base_url: fake.url } });
+    const ollama = await call<ConnectionCheck>('POST', '/api/v1/connections/test', { token: admin.token, body: { type: 'ollama', base_url: fake.url } });
     expect(ollama.body).toMatchObject({ ok: true, models: 8 });
 
-    const badKey = await call('POST', '/api/v1/connections/test', { token: admin.token, body: { type: 'openai', base_url: `${fake.url}/v1`, api_key: 'sk-wrong-key-000000' } });
+    const badKey = await call<ConnectionCheck>('POST', '/api/v1/connections/test', { token: admin.token, body: { type: 'openai', base_url: `${fake.url}/v1`, api_key: 'sk-wrong-key-000000' } });
     expect(badKey.status).toBe(200);
-    expect(badKey.body.ok).toBe(false);
-    expect(badKey.body.error).toMatch(/401/);
+    expect(badKey.body).toEqual({ ok: false, error: expect.stringMatching(/401/) });
 
-    const refused = await call('POST', '/api/v1/connections/test', { token: admin.token, body: { type: 'ollama', base_url: `http://127.0.0.1:${await closedPort()}` } });
+    const refused = await call<ConnectionCheck>('POST', '/api/v1/connections/test', { token: admin.token, body: { type: 'ollama', base_url: `http://127.0.0.1:${await closedPort()}` } });
     expect(refused.body).toEqual({ ok: false, error: expect.stringMatching(/refused/) });
 
     const started = Date.now();
-    const slow = await call('POST', '/api/v1/connections/test', { token: admin.token, body: { type: 'openai', base_url: hanging.url } });
+    const slow = await call<ConnectionCheck>('POST', '/api/v1/connections/test', { token: admin.token, body: { type: 'openai', base_url: hanging.url } });
     expect(slow.body).toEqual({ ok: false, error: expect.stringMatching(/timeout/) });
     expect(Date.now() - started).toBeLessThan(2000);
 
-    const wrongPath = await call('POST', '/api/v1/connections/test', { token: admin.token, body: { type: 'ollama', base_url: `${fake.url}/v1` } });
+    const wrongPath = await call<ConnectionCheck>('POST', '/api/v1/connections/test', { token: admin.token, body: { type: 'ollama', base_url: `${fake.url}/v1` } });
     expect(wrongPath.body).toEqual({ ok: false, error: expect.stringMatching(/HTTP 404/) });
 
-    const saved = await call('POST', '/api/v1/connections/', { token: admin.token, body: { type: 'ollama', base_url: `http://127.0.0.1:${await closedPort()}` } });
-    const savedTest = await call('POST', `/api/v1/connections/${saved.body.id}/test`, { token: admin.token });
+    const saved = await call<Connection>('POST', '/api/v1/connections/', { token: admin.token, body: { type: 'ollama', base_url: `http://127.0.0.1:${await closedPort()}` } });
+    const savedTest = await call<ConnectionCheck>('POST', `/api/v1/connections/${saved.body.id}/test`, { token: admin.token });
     expect(savedTest.body).toMatchObject({ ok: false, error: expect.stringMatching(/refused/) });
     await call('DELETE', `/api/v1/connections/${saved.body.id}`, { token: admin.token });
   });
 
   describe('rejects bad input with a 4xx and changes nothing', () => {
-    let existing: { id: string };
+    let existing: Connection;
     beforeAll(async () => {
-      existing = (await call('POST', '/api/v1/connections/', { token: admin.token, body: { type: 'ollama', name: 'Keep', base_url: fake.url } })).body;
+      existing = (await call<Connection>('POST', '/api/v1/connections/', { token: admin.token, body: { type: 'ollama', name: 'Keep', base_url: fake.url } })).body;
     });
 
     it.each([
@@ -216,7 +208,7 @@ describe('connections: admin API', () => {
       ['malformed JSON', '{"type": "openai", '],
     ])('create with %s', async (_name, body) => {
       const before = await list();
-      const response = await call('POST', '/api/v1/connections/', { token: admin.token, body });
+      const response = await call<ApiError>('POST', '/api/v1/connections/', { token: admin.token, body });
       expect(response.status).toBe(400);
       expect(response.body.code).toBe(typeof body === 'string' ? 'malformed_json' : 'validation_failed');
       expect(typeof response.body.detail).toBe('string');
@@ -228,7 +220,7 @@ describe('connections: admin API', () => {
       for (const body of [{ base_url: 'nope' }, { type: 'azure' }, { name: '' }]) {
         expect((await call('POST', `/api/v1/connections/${existing.id}/update`, { token: admin.token, body })).status).toBe(400);
       }
-      const malformed = await call('POST', `/api/v1/connections/${existing.id}/update`, { token: admin.token, body: '{"name":' });
+      const malformed = await call<ApiError>('POST', `/api/v1/connections/${existing.id}/update`, { token: admin.token, body: '{"name":' });
       expect(malformed.status).toBe(400);
       expect(malformed.body.code).toBe('malformed_json');
       expect(await list()).toEqual(before);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeLlm, type FakeLlm } from '../../fake-llm/src/index.js';
-import { signUp, type TestUser } from './support/factories.js';
+import { newChat, signUp, type TestUser } from './support/factories.js';
 import { eventually, listenToEvents as listen, readSse } from './support/streams.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 import { testDialect } from './support/test-database.js';
@@ -33,20 +33,20 @@ describe('user events', () => {
     const stranger = await listen(second, other.token);
     expect(tabA.response.headers.get('content-type')).toMatch(/text\/event-stream/);
     try {
-      const chat = await first.request('POST', '/api/v1/chats/new', { token: user.token, body: { chat: { title: 'Hello' } } });
-      await second.request('POST', `/api/v1/chats/${chat.body.id}`, { token: user.token, body: { chat: { title: 'Renamed' } } });
+      const chat = await newChat(first, user, { title: 'Hello' });
+      await second.request('POST', `/api/v1/chats/${chat.id}`, { token: user.token, body: { chat: { title: 'Renamed' } } });
       await readSse(
         await fetch(`${second.url}/api/chat/completions`, {
           method: 'POST',
           headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ model: 'fake-model', messages: [{ role: 'user', content: 'hi' }], stream: true, chat_id: chat.body.id, parent_id: null }),
+          body: JSON.stringify({ model: 'fake-model', messages: [{ role: 'user', content: 'hi' }], stream: true, chat_id: chat.id, parent_id: null }),
         }),
       );
       for (const tab of [tabA, tabB]) {
-        await eventually(async () => (tab.received.some((event) => event.type === 'answer:done' && event.chat_id === chat.body.id) ? true : undefined));
-        expect(tab.received.filter((event) => event.type === 'chat:changed' && event.chat_id === chat.body.id).length).toBeGreaterThanOrEqual(1);
+        await eventually(async () => (tab.received.some((event) => event.type === 'answer:done' && event.chat_id === chat.id) ? true : undefined));
+        expect(tab.received.filter((event) => event.type === 'chat:changed' && event.chat_id === chat.id).length).toBeGreaterThanOrEqual(1);
       }
-      await first.request('DELETE', `/api/v1/chats/${chat.body.id}`, { token: user.token });
+      await first.request('DELETE', `/api/v1/chats/${chat.id}`, { token: user.token });
       await eventually(async () => (tabB.received.some((event) => event.type === 'chat:deleted') ? true : undefined));
       expect(stranger.received).toEqual([]);
     } finally {

@@ -7,16 +7,9 @@ import { text } from 'node:stream/consumers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ObjectStorageUnavailableError, ObjectTooLargeError } from '../src/platform/storage/object-storage.js';
 import { LocalDiskStorage } from '../src/platform/storage/local-disk-storage.js';
+import { filesUnder } from './support/object-storage.js';
 
 const options = { maxBytes: 1024 * 1024, contentType: 'application/octet-stream' };
-
-/** Every file below `root`, relative to it. */
-function filesUnder(root: string): string[] {
-  return fs
-    .readdirSync(root, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile())
-    .map((entry) => path.relative(root, path.join(entry.parentPath, entry.name)));
-}
 
 describe('LocalDiskStorage', () => {
   let root: string;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeLlm, type FakeLlm } from '../../fake-llm/src/index.js';
-import { signUp, type TestUser } from './support/factories.js';
+import { newChat, signUp, type TestUser } from './support/factories.js';
 import { sample } from './support/metrics.js';
 import { readSse } from './support/streams.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
@@ -22,17 +22,26 @@ describe('Prometheus metrics', () => {
   });
 
   it('count requests by route template, generations, tokens and time to first token, with bounded labels', async () => {
-    const chat = await app.request('POST', '/api/v1/chats/new', { token: user.token, body: { chat: {} } });
-    await app.request('GET', `/api/v1/chats/${chat.body.id}`, { token: user.token });
+    const chat = await newChat(app, user);
+    await app.request('GET', `/api/v1/chats/${chat.id}`, { token: user.token });
     const response = await fetch(`${app.url}/api/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${user.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'fake-model', messages: [{ role: 'user', content: 'count me' }], stream: true, chat_id: chat.body.id, parent_id: null }),
+      body: JSON.stringify({ model: 'fake-model', messages: [{ role: 'user', content: 'count me' }], stream: true, chat_id: chat.id, parent_id: null }),
     });
     await readSse(response);
     await app.request('POST', '/api/chat/completions', { token: user.token, body: { model: 'fail-500', messages: [{ role: 'user', content: 'x' }] } });
     for (let i = 0; i < 2; i++) await app.request('POST', '/api/v1/auths/signin', { body: { email: user.email, password: 'wrong password' } });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // The answer is counted as finished just after its stream ends: wait for that, not for a fixed time.
+    await expect
+      .poll(
+        async () => {
+          const text = await (await fetch(`${app.url}/metrics`)).text();
+          return [sample(text, 'parley_generations_finished_total', { model: 'fake-model', outcome: 'done' }), sample(text, 'parley_active_streams')];
+        },
+        { timeout: 10_000 },
+      )
+      .toEqual([1, 0]);
 
     const metrics = await fetch(`${app.url}/metrics`);
     expect(metrics.status).toBe(200);
@@ -54,7 +63,7 @@ describe('Prometheus metrics', () => {
     expect(text).toContain('process_resident_memory_bytes');
     if (testDialect === 'postgres') expect(sample(text, 'parley_db_pool_connections', { state: 'idle' })).toBeGreaterThanOrEqual(0);
     // No raw paths or ids as labels.
-    expect(text).not.toContain(chat.body.id);
+    expect(text).not.toContain(chat.id);
     expect(text).not.toContain(user.id);
   });
 

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runServer } from './support/server-process.js';
+import { jsonOf, type Readiness, type Session } from './support/wire.js';
 
 describe('process lifecycle', () => {
   it('exits non-zero listing every bad variable', async () => {
@@ -20,7 +21,7 @@ describe('process lifecycle', () => {
       const port = await server.ready;
       const ready = await fetch(`http://127.0.0.1:${port}/ready`);
       expect(ready.status).toBe(200);
-      expect((await ready.json()).checks).toMatchObject({ database: 'ok', migrations: 'ok', lifecycle: 'ok' });
+      expect((await jsonOf<Readiness>(ready)).checks).toMatchObject({ database: 'ok', migrations: 'ok', lifecycle: 'ok' });
       expect(fs.existsSync(path.join(dataDir, 'parley.db'))).toBe(true);
       // An open event stream must not hold the drain: it is ended so the browser reconnects elsewhere.
       const signup = await fetch(`http://127.0.0.1:${port}/api/v1/auths/signup`, {
@@ -28,7 +29,7 @@ describe('process lifecycle', () => {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ email: 'drain@example.com', password: 'long enough pw', name: 'D' }),
       });
-      const events = await fetch(`http://127.0.0.1:${port}/api/v1/events`, { headers: { authorization: `Bearer ${(await signup.json()).token}` } });
+      const events = await fetch(`http://127.0.0.1:${port}/api/v1/events`, { headers: { authorization: `Bearer ${(await jsonOf<Session>(signup)).token}` } });
       const reading = events.text();
       const signalled = Date.now();
       server.child.kill('SIGTERM');

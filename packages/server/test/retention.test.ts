@@ -3,10 +3,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAnalyticsService } from '../src/features/analytics/analytics.service.js';
 import { createAuditService } from '../src/features/audit/audit.service.js';
 import { startRetention, type RetentionOwners } from '../src/features/retention/retention.js';
-import { eventually } from './support/streams.js';
+import type { SharedState } from '../src/platform/shared/shared-state.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
 const day = 86_400_000;
+
+/** `state`, noting in `answers` each lease it grants or refuses, so a test knows when every contender has asked. */
+function notingLeaseAnswers(state: SharedState, answers: boolean[]): SharedState {
+  return new Proxy(state, {
+    get(target, key) {
+      const value: unknown = Reflect.get(target, key);
+      if (key === 'acquireLease') return (...args: Parameters<SharedState['acquireLease']>) => target.acquireLease(...args).then((isGranted) => (answers.push(isGranted), isGranted));
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
 
 describe('retention of audit events and usage records', () => {
   let app: TestApp;
@@ -47,11 +58,15 @@ describe('retention of audit events and usage records', () => {
     await kysely.insertInto('usage_events').values([old, young]).execute();
     const pruned: unknown[] = [];
     const log = { ...platform.log, info: (fields: unknown) => pruned.push(fields) } as typeof platform.log;
+    const leaseAnswers: boolean[] = [];
+    const shared = notingLeaseAnswers(platform.shared, leaseAnswers);
     // Two instances sharing state start their jobs together: the lease lets one of them prune.
-    const stops = ['instance-a', 'instance-b'].map((id) => startRetention({ ...platform, log }, owners, id, { firstRunMs: 10 }));
+    const stops = ['instance-a', 'instance-b'].map((id) => startRetention({ ...platform, log, shared }, owners, id, { firstRunMs: 10 }));
     try {
-      await eventually(async () => ((await kysely.selectFrom('usage_events').select('id').where('id', '=', old.id).executeTakeFirst()) ? undefined : true));
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      // Both runs are over once each had its lease answer and the winner logged its pruning.
+      await expect.poll(() => [leaseAnswers.length, pruned.length], { timeout: 10_000 }).toEqual([2, 1]);
+      expect(leaseAnswers.sort()).toEqual([false, true]);
+      expect(await kysely.selectFrom('usage_events').select('id').where('id', '=', old.id).executeTakeFirst()).toBeUndefined();
       expect(pruned).toEqual([expect.objectContaining({ table: 'usage_events', deleted: 1, days: 400 })]);
       expect(['instance-a', 'instance-b']).toContain(await platform.shared.leaseOwner('retention'));
       expect(await kysely.selectFrom('usage_events').select('id').where('id', '=', young.id).executeTakeFirst()).toEqual({ id: young.id });

@@ -7,41 +7,17 @@ import { Readable } from 'node:stream';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { text } from 'node:stream/consumers';
-import {
-  AbortMultipartUploadCommand,
-  CreateBucketCommand,
-  HeadObjectCommand,
-  ListMultipartUploadsCommand,
-  ListObjectsV2Command,
-  S3Client,
-} from '@aws-sdk/client-s3';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { AbortMultipartUploadCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
+import { describe, expect, it, vi } from 'vitest';
 import { createObjectStorage } from '../src/platform/storage/create-storage.js';
 import { LocalDiskStorage } from '../src/platform/storage/local-disk-storage.js';
-import { ObjectStorageUnavailableError, ObjectTooLargeError, type ObjectStorage } from '../src/platform/storage/object-storage.js';
-import {
-  createS3Client,
-  normalizeKeyPrefix,
-  S3Storage,
-  type S3StorageOptions,
-  type S3StorageTuning,
-} from '../src/platform/storage/s3-storage.js';
-import { S3RVER_CREDENTIALS, startS3Server, type S3TestServer } from './support/s3-server.js';
+import { ObjectStorageUnavailableError, ObjectTooLargeError } from '../src/platform/storage/object-storage.js';
+import { createS3Client, normalizeKeyPrefix, S3Storage } from '../src/platform/storage/s3-storage.js';
+import { BUCKET, filesUnder, MiB, sha256, useS3Bucket } from './support/object-storage.js';
+import { closedPort } from './support/ports.js';
 import { startTcpProxy } from './support/tcp-proxy.js';
 
-const MiB = 1024 * 1024;
-const BUCKET = 'parley-test';
 const options = { maxBytes: 64 * MiB, contentType: 'application/octet-stream' };
-const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
-
-/** A port nothing listens on: bound, read, released. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** A body of `totalBytes` random bytes made chunk by chunk as it is read, never held whole. */
 function generatedBody(totalBytes: number, chunkBytes = 64 * 1024): { stream: Readable; sha256(): string; produced(): number } {
@@ -110,151 +86,11 @@ function recordCommands(storage: S3Storage): string[] {
   return names;
 }
 
-/** Every file below `root`, relative to it. */
-function filesUnder(root: string): string[] {
-  if (!fs.existsSync(root)) return [];
-  return fs
-    .readdirSync(root, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile())
-    .map((entry) => path.relative(root, path.join(entry.parentPath, entry.name)));
-}
-
+// What only the S3 implementation shows (the behaviour both share is in object-storage.test.ts).
 // One s3rver for the file; run once, in the sqlite project (nothing here touches a database).
 describe.skipIf(process.env.PARLEY_TEST_DB === 'postgres')('object storage', () => {
-  let s3: S3TestServer;
-  let admin: S3Client;
-  let prefixCount = 0;
-
-  const s3Options = (overrides: Partial<S3StorageOptions> = {}): S3StorageOptions => ({
-    S3_ENDPOINT_URL: s3.endpoint,
-    S3_BUCKET_NAME: BUCKET,
-    S3_REGION_NAME: 'us-east-1',
-    ...S3RVER_CREDENTIALS,
-    S3_ADDRESSING_STYLE: 'path',
-    ...overrides,
-  });
-  const opened: S3Storage[] = [];
-  const s3Storage = (overrides: Partial<S3StorageOptions> = {}, tuning: S3StorageTuning = {}) => {
-    const storage = new S3Storage(s3Options(overrides), tuning);
-    opened.push(storage);
-    return storage;
-  };
-  /** Every key in the bucket under `prefix`. */
-  const keysUnder = async (prefix = ''): Promise<string[]> => {
-    const listing = await admin.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }));
-    return (listing.Contents ?? []).map((object) => object.Key!).sort();
-  };
-  const pendingUploads = async () => (await admin.send(new ListMultipartUploadsCommand({ Bucket: BUCKET }))).Uploads ?? [];
-
-  beforeAll(async () => {
-    s3 = await startS3Server();
-    admin = createS3Client(s3Options());
-    await admin.send(new CreateBucketCommand({ Bucket: BUCKET }));
-  });
-  afterAll(async () => {
-    for (const storage of opened) storage.close();
-    admin?.destroy();
-    await s3?.close();
-  });
-
-  /** The two implementations, each with a way to list what it holds, for the shared expectations. */
-  const implementations = [
-    {
-      name: 'LocalDiskStorage',
-      async open() {
-        const root = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-storage-'));
-        const storage: ObjectStorage = new LocalDiskStorage(path.join(root, 'uploads'));
-        // Relative to the storage root, so a file that escaped it would show as `../...`.
-        const stored = async () => filesUnder(root).map((file) => path.relative('uploads', file));
-        return { storage, stored, cleanUp: () => fs.rmSync(root, { recursive: true, force: true }) };
-      },
-    },
-    {
-      name: 'S3Storage',
-      async open() {
-        // A prefix per test keeps the tests apart in the one bucket.
-        const prefix = `shared-${++prefixCount}/`;
-        const storage: ObjectStorage = s3Storage({ S3_KEY_PREFIX: prefix });
-        return { storage, stored: () => keysUnder(prefix).then((keys) => keys.map((key) => key.slice(prefix.length))), cleanUp: () => undefined };
-      },
-    },
-  ];
-
-  describe.each(implementations)('$name: shared behaviour', ({ open }) => {
-    let subject: Awaited<ReturnType<typeof open>>;
-    const storage = () => subject.storage;
-
-    beforeAll(async () => {
-      subject = await open();
-    });
-    afterAll(() => subject.cleanUp());
-
-    it('stores, reads back and deletes an object, reporting its size and sha256', async () => {
-      const bytes = randomBytes(300_000);
-      const stored = await storage().put('user-1/file-1', Readable.from([bytes.subarray(0, 1000), bytes.subarray(1000)]), options);
-      expect(stored).toEqual({ size: bytes.length, sha256: sha256(bytes) });
-      expect(await subject.stored()).toEqual([path.join('user-1', 'file-1')]);
-
-      const chunks: Buffer[] = [];
-      for await (const chunk of (await storage().get('user-1/file-1'))!) chunks.push(chunk as Buffer);
-      expect(Buffer.compare(Buffer.concat(chunks), bytes)).toBe(0);
-
-      await storage().delete('user-1/file-1');
-      expect(await storage().get('user-1/file-1')).toBeUndefined();
-      expect(await subject.stored()).toEqual([]);
-      await expect(storage().delete('user-1/file-1')).resolves.toBeUndefined();
-    });
-
-    it('stores an empty object', async () => {
-      expect(await storage().put('user-1/empty', Readable.from([]), options)).toEqual({ size: 0, sha256: sha256(Buffer.alloc(0)) });
-      expect(await text((await storage().get('user-1/empty'))!)).toBe('');
-      await storage().delete('user-1/empty');
-    });
-
-    it('answers undefined for an object that was never stored, and deletes it without complaint', async () => {
-      expect(await storage().get('nobody/nothing')).toBeUndefined();
-      await expect(storage().delete('nobody/nothing')).resolves.toBeUndefined();
-    });
-
-    it('replaces an object stored again under the same key', async () => {
-      await storage().put('k/1', Readable.from([Buffer.from('first')]), options);
-      await storage().put('k/1', Readable.from([Buffer.from('second')]), options);
-      expect(await text((await storage().get('k/1'))!)).toBe('second');
-      await storage().delete('k/1');
-    });
-
-    it('rejects an object past maxBytes and keeps nothing of it', async () => {
-      const chunks = Array.from({ length: 10 }, () => randomBytes(1000));
-      await expect(storage().put('user-1/big', Readable.from(chunks), { ...options, maxBytes: 4500 })).rejects.toBeInstanceOf(ObjectTooLargeError);
-      expect(await storage().get('user-1/big')).toBeUndefined();
-      expect(await subject.stored()).toEqual([]);
-    });
-
-    it('rejects with the incoming stream’s own error when it fails, and keeps nothing', async () => {
-      const failing = new Readable({
-        read() {
-          this.push(randomBytes(1000));
-          this.destroy(new Error('client went away'));
-        },
-      });
-      await expect(storage().put('user-1/broken', failing, options)).rejects.toThrow('client went away');
-      expect(await subject.stored()).toEqual([]);
-    });
-
-    it.each(['../escape', 'a/../../escape', '/etc/passwd', 'a//b', 'a/', '', '.', 'a/./b', 'a\\b', 'a b', 'é'])(
-      'refuses the unsafe key %j for put, get and delete',
-      async (key) => {
-        await expect(storage().put(key, Readable.from([Buffer.from('x')]), options)).rejects.toThrow(/unsafe object key/);
-        await expect(storage().get(key)).rejects.toThrow(/unsafe object key/);
-        await expect(storage().delete(key)).rejects.toThrow(/unsafe object key/);
-        expect(await subject.stored()).toEqual([]);
-      },
-    );
-
-    it('reports itself reachable', async () => {
-      await expect(storage().ping()).resolves.toBeUndefined();
-    });
-  });
+  const bucket = useS3Bucket();
+  const { options: s3Options, storage: s3Storage, keysUnder, pendingUploads } = bucket;
 
   describe('S3Storage', () => {
     it('round-trips a multi-megabyte object in parts, bytes, size and sha256 intact', async () => {
@@ -267,7 +103,7 @@ describe.skipIf(process.env.PARLEY_TEST_DB === 'postgres')('object storage', () 
       // 5 MiB parts: two full ones and the rest.
       expect(commands).toEqual(['CreateMultipartUpload', 'UploadPart', 'UploadPart', 'UploadPart', 'CompleteMultipartUpload']);
 
-      const head = await admin.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'round-trip/user-1/big' }));
+      const head = await bucket.admin().send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'round-trip/user-1/big' }));
       expect(head.ContentLength).toBe(bytes.length);
       expect(head.ContentType).toBe('application/pdf');
       const chunksRead: Buffer[] = [];
@@ -280,7 +116,7 @@ describe.skipIf(process.env.PARLEY_TEST_DB === 'postgres')('object storage', () 
       const commands = recordCommands(storage);
       await storage.put('user-1/small', Readable.from([Buffer.from('hello')]), { ...options, contentType: 'text/plain' });
       expect(commands).toEqual(['PutObject']);
-      const head = await admin.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'single/user-1/small' }));
+      const head = await bucket.admin().send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'single/user-1/small' }));
       expect(head.ContentType).toBe('text/plain');
     });
 
@@ -292,7 +128,7 @@ describe.skipIf(process.env.PARLEY_TEST_DB === 'postgres')('object storage', () 
       await storage.put('warm/up', Readable.from([randomBytes(1000)]), options);
       const size = 100 * MiB;
       const body = generatedBody(size);
-      const uploads = path.join(s3.directory, BUCKET, '._S3rver_uploads');
+      const uploads = path.join(bucket.server().directory, BUCKET, '._S3rver_uploads');
       let largestLead = 0;
       let received = 0;
       const watchLead = setInterval(() => {
@@ -347,7 +183,7 @@ describe.skipIf(process.env.PARLEY_TEST_DB === 'postgres')('object storage', () 
       expect(body.stream.destroyed).toBe(true);
       expect(await keysUnder('too-large')).toEqual([]);
       expect(await pendingUploads()).toEqual([]);
-      expect(filesUnder(path.join(s3.directory, BUCKET, '._S3rver_uploads'))).toEqual([]);
+      expect(filesUnder(path.join(bucket.server().directory, BUCKET, '._S3rver_uploads'))).toEqual([]);
       expect(await storage.get('user-1/big')).toBeUndefined();
     });
 
@@ -454,7 +290,7 @@ describe.skipIf(process.env.PARLEY_TEST_DB === 'postgres')('object storage', () 
     });
 
     it('recovers by itself once the store is back', async () => {
-      const proxy = await startTcpProxy({ host: '127.0.0.1', port: s3.port });
+      const proxy = await startTcpProxy({ host: '127.0.0.1', port: bucket.server().port });
       try {
         const storage = s3Storage({ S3_ENDPOINT_URL: `http://127.0.0.1:${proxy.port}`, S3_KEY_PREFIX: 'outage' });
         await storage.put('user-1/file', Readable.from([Buffer.from('kept')]), options);
@@ -519,7 +355,7 @@ describe.skipIf(process.env.PARLEY_TEST_DB === 'postgres')('object storage', () 
 
         const remote = createObjectStorage({ STORAGE_PROVIDER: 's3', DATA_DIR: dataDir, ...s3Options({ S3_KEY_PREFIX: 'created' }) });
         expect(remote).toBeInstanceOf(S3Storage);
-        opened.push(remote as S3Storage);
+        bucket.track(remote as S3Storage);
         await remote.put('user-1/file', Readable.from([Buffer.from('in the bucket')]), options);
         expect(await keysUnder('created')).toEqual(['created/user-1/file']);
       } finally {

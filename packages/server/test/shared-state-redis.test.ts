@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
-import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from './support/streams.js';
 import { inbox, redisStates, sleep, testPrefix, testRedisUrl as redisUrl } from './support/shared-state.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 import { SharedStateUnavailableError } from '../src/platform/shared/errors.js';
+import { closedPort } from './support/ports.js';
 
 // What only the Redis implementation can show: instances sharing state, outages, and a clean exit.
 const redis = redisStates();
@@ -42,7 +42,10 @@ describe.skipIf(process.env.PARLEY_TEST_DB === 'postgres')('shared state on Redi
       await sleep(50);
       const id = await b.appendToStream('generation', { text: 'chunk' }, { ttlMs: 60_000 });
       expect(await following).toEqual([{ id, fields: { text: 'chunk' } }]);
-      expect(onElsewhere.messages).toEqual([]);
+      // Published after b's message, a sentinel arrives after it would have: then its absence means something.
+      await elsewhere.publish('config', 'sentinel');
+      await eventually(async () => (onElsewhere.messages.length ? true : undefined), 2000);
+      expect(onElsewhere.messages).toEqual(['sentinel']);
 
       const keys = (await redis.admin().keys(`${prefix}*`)).sort();
       expect(keys).toEqual([`${prefix}lease:generation`, `${prefix}rate:cluster`, `${prefix}stream:generation`]);
@@ -164,12 +167,3 @@ describe.skipIf(process.env.PARLEY_TEST_DB === 'postgres')('shared state on Redi
     expect(Date.now() - closedAt).toBeLessThan(1000);
   });
 });
-
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}

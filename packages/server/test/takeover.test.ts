@@ -6,6 +6,7 @@ import { runServer } from './support/server-process.js';
 import { contentOf, eventually, parseSse, readUntilEventIds } from './support/streams.js';
 import { createTestDatabase, testDialect, type TestDatabase } from './support/test-database.js';
 import { testRedisUrl } from './support/test-app.js';
+import { jsonOf, type Chat, type Session } from './support/wire.js';
 
 const messages = [{ role: 'user', content: 'Survive the crash' }];
 
@@ -86,7 +87,7 @@ describe.skipIf(testDialect !== 'postgres').each(['continue', 'regenerate'] as c
     else expect(contentOf(rest.slice(takeover + 1).map((event) => event.data))).toBe(full);
 
     const saved = await eventually(async () => {
-      const got = await (await fetch(`${urls[1]}/api/v1/chats/${chat.id}`, { headers: { authorization: `Bearer ${token}` } })).json();
+      const got = await jsonOf<Chat>(await fetch(`${urls[1]}/api/v1/chats/${chat.id}`, { headers: { authorization: `Bearer ${token}` } }));
       const answer = got.chat.messages.at(-1);
       return answer?.done ? answer : undefined;
     });
@@ -102,9 +103,8 @@ describe.skipIf(testDialect !== 'postgres').each(['continue', 'regenerate'] as c
     const beforeTakeover = rest.slice(0, takeover).findLast((event) => event.id !== undefined)?.id ?? lastId;
     const replay = parseSse(await (await fetch(`${urls[1]}/api/chat/completions/${id}/stream`, { headers: { authorization: `Bearer ${token}`, 'last-event-id': beforeTakeover } })).text());
     expect(replay.some((event) => event.data?.parley?.event === 'takeover')).toBe(true);
-    const answers = Object.values((await (await fetch(`${urls[1]}/api/v1/chats/${chat.id}`, { headers: { authorization: `Bearer ${token}` } })).json()).chat.history.messages).filter(
-      (message: any) => message.role === 'assistant',
-    );
+    const stored = await jsonOf<Chat>(await fetch(`${urls[1]}/api/v1/chats/${chat.id}`, { headers: { authorization: `Bearer ${token}` } }));
+    const answers = Object.values(stored.chat.history.messages).filter((message) => message.role === 'assistant');
     expect(answers).toHaveLength(1);
   });
 });

@@ -5,6 +5,7 @@ import { runServer } from './support/server-process.js';
 import { redisStates, sleep, testPrefix, testRedisUrl } from './support/shared-state.js';
 import { contentOf, eventually, readSse } from './support/streams.js';
 import { createTestDatabase, testDialect, type TestDatabase } from './support/test-database.js';
+import { jsonOf, type Chat, type Session } from './support/wire.js';
 
 // Instrumentations must load before the modules they patch, so the server runs
 // as its own process (the real entry point), exporting to a receiver in here.
@@ -62,15 +63,15 @@ describe('traces over OTLP/HTTP', () => {
         headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
         body: JSON.stringify(body),
       });
-    const { token } = await (await post('/api/v1/auths/signup', { email: 'trace@example.com', password: 'long enough pw', name: 'T' })).json();
-    const chat = await (await post('/api/v1/chats/new', { chat: {} }, token)).json();
+    const { token } = await jsonOf<Session>(await post('/api/v1/auths/signup', { email: 'trace@example.com', password: 'long enough pw', name: 'T' }));
+    const chat = await jsonOf<Chat>(await post('/api/v1/chats/new', { chat: {} }, token));
     const response = await post('/api/chat/completions', { model: 'fake-model', messages, stream: true, chat_id: chat.id, parent_id: null }, token);
     expect(response.status).toBe(200);
     const answer = contentOf(await readSse(response));
     expect(answer.length).toBeGreaterThan(0);
     // The answer is saved just after the stream's last event: wait for it.
     const saved = await eventually(async () => {
-      const got = await (await fetch(`${base}/api/v1/chats/${chat.id}`, { headers: { authorization: `Bearer ${token}` } })).json();
+      const got = await jsonOf<Chat>(await fetch(`${base}/api/v1/chats/${chat.id}`, { headers: { authorization: `Bearer ${token}` } }));
       const last = got.chat.messages.at(-1);
       return last?.done ? last : undefined;
     });

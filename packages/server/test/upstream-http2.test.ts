@@ -2,9 +2,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectedText, startFakeLlm, type FakeLlm } from '../../fake-llm/src/index.js';
-import { adminAndUser, type TestUser } from './support/factories.js';
+import type { TestUser } from './support/factories.js';
 import { contentOf, readSse } from './support/streams.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { startWithUsers } from './support/start-with-users.js';
+import type { TestApp } from './support/test-app.js';
+import type { Connection } from './support/wire.js';
 
 // A connection with `http2` on talks HTTP/2 to its upstream (prior knowledge over cleartext,
 // as here): answers are relayed as over HTTP/1.1, and concurrent streams share connections.
@@ -35,8 +37,7 @@ describe('HTTP/2 to upstreams', () => {
     fake = await startFakeLlm({ ttftMs: 50, tokenMs: 5, tokens, h2c: true });
     http1Only = createServer((_req, res) => res.end('{"data":[]}'));
     await new Promise<void>((resolve) => http1Only.listen(0, '127.0.0.1', resolve));
-    app = await startTestApp({});
-    ({ admin, user } = await adminAndUser(app));
+    ({ app, admin, user } = await startWithUsers());
   });
   afterAll(async () => {
     await app.close();
@@ -46,10 +47,10 @@ describe('HTTP/2 to upstreams', () => {
   });
 
   it('stores the setting, lists models and relays OpenAI and Ollama answers over HTTP/2', async () => {
-    const openai = await app.request('POST', '/api/v1/connections/', { token: admin.token, body: { type: 'openai', base_url: `${fake.url}/v1`, http2: true } });
+    const openai = await app.request<Connection>('POST', '/api/v1/connections/', { token: admin.token, body: { type: 'openai', base_url: `${fake.url}/v1`, http2: true } });
     expect(openai.status).toBe(200);
     expect(openai.body.http2).toBe(true);
-    const ollama = await app.request('POST', '/api/v1/connections/', {
+    const ollama = await app.request<Connection>('POST', '/api/v1/connections/', {
       token: admin.token,
       body: { type: 'ollama', base_url: fake.url, prefix_id: 'ol', http2: true },
     });
@@ -78,8 +79,8 @@ describe('HTTP/2 to upstreams', () => {
   });
 
   it('goes back to HTTP/1.1 when the setting is turned off', async () => {
-    const [openai] = (await app.request('GET', '/api/v1/connections/', { token: admin.token })).body;
-    const updated = await app.request('POST', `/api/v1/connections/${openai.id}/update`, { token: admin.token, body: { http2: false } });
+    const [openai] = (await app.request<Connection[]>('GET', '/api/v1/connections/', { token: admin.token })).body;
+    const updated = await app.request<Connection>('POST', `/api/v1/connections/${openai!.id}/update`, { token: admin.token, body: { http2: false } });
     expect(updated.body.http2).toBe(false);
     fake.requests.length = 0;
     expect(await complete('fake-model')).toBe(answer);
@@ -99,11 +100,11 @@ describe('HTTP/2 to upstreams', () => {
   });
 
   it('rejects a setting that is not a boolean with 400 and changes nothing', async () => {
-    const before = (await app.request('GET', '/api/v1/connections/', { token: admin.token })).body;
+    const before = (await app.request<Connection[]>('GET', '/api/v1/connections/', { token: admin.token })).body;
     for (const http2 of ['yes', 1, null]) {
       const created = await app.request('POST', '/api/v1/connections/', { token: admin.token, body: { type: 'openai', base_url: `${fake.url}/v1`, http2 } });
       expect(created.status).toBe(400);
-      const updated = await app.request('POST', `/api/v1/connections/${before[0].id}/update`, { token: admin.token, body: { http2 } });
+      const updated = await app.request('POST', `/api/v1/connections/${before[0]!.id}/update`, { token: admin.token, body: { http2 } });
       expect(updated.status).toBe(400);
     }
     expect((await app.request('GET', '/api/v1/connections/', { token: admin.token })).body).toEqual(before);

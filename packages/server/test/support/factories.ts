@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { TestApp } from './test-app.js';
+import type { Chat, Session } from './wire.js';
 
 /** A signed-up user with their token. */
 export interface TestUser {
@@ -14,7 +15,7 @@ export interface TestUser {
 export async function signUp(app: TestApp, overrides: { email?: string; name?: string; password?: string } = {}): Promise<TestUser> {
   const email = overrides.email ?? `user-${randomBytes(4).toString('hex')}@example.com`;
   const password = overrides.password ?? 'correct horse battery';
-  const response = await app.request('POST', '/api/v1/auths/signup', {
+  const response = await app.request<Session>('POST', '/api/v1/auths/signup', {
     body: { email, password, name: overrides.name ?? 'Test User' },
   });
   if (response.status !== 200) throw new Error(`signup failed: ${response.status} ${JSON.stringify(response.body)}`);
@@ -33,4 +34,11 @@ export async function adminAndUser(app: TestApp): Promise<{ admin: TestUser; use
 export async function promote(app: TestApp, admin: TestUser, user: TestUser, role: 'user' | 'admin' | 'pending'): Promise<void> {
   const response = await app.request('POST', '/api/v1/users/update/role', { token: admin.token, body: { id: user.id, role } });
   if (response.status !== 200) throw new Error(`role change failed: ${response.status} ${JSON.stringify(response.body)}`);
+}
+
+/** Creates a chat for `owner` from Open WebUI's chat JSON (empty: a new chat). */
+export async function newChat(app: TestApp, owner: TestUser, chat: Record<string, unknown> = {}): Promise<Chat> {
+  const response = await app.request<Chat>('POST', '/api/v1/chats/new', { token: owner.token, body: { chat } });
+  if (response.status !== 200) throw new Error(`chat creation failed: ${response.status} ${JSON.stringify(response.body)}`);
+  return response.body;
 }

@@ -13,7 +13,8 @@ export function runServer(env: Record<string, string>) {
   let stderr = '';
   child.stdout.on('data', (chunk) => (stdout += chunk));
   child.stderr.on('data', (chunk) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // 'close', not 'exit': only then has all of the process's output arrived, so assertions on it see every line.
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   const ready = new Promise<number>((resolve, reject) => {
     const timer = setInterval(() => {
       const line = stdout.split('\n').find((l) => l.includes('"parley ready"'));

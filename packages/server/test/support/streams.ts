@@ -1,6 +1,10 @@
+/** One event's data: an OpenAI chunk, an error, one of Parley's own events, or `[DONE]`. */
+// any: events come in many shapes, and each assertion reads the one it expects.
+export type SseData = any;
+
 /** One server-sent event: its data (JSON parsed, `[DONE]` kept as a string) and its id, if any. */
 export interface SseEvent {
-  data: any;
+  data: SseData;
   id?: string;
 }
 
@@ -17,12 +21,12 @@ export function parseSse(text: string): SseEvent[] {
 }
 
 /** Reads an SSE response into its `data` payloads (JSON parsed, `[DONE]` kept as a string). */
-export async function readSse(response: Response): Promise<Array<any>> {
+export async function readSse(response: Response): Promise<SseData[]> {
   return parseSse(await response.text()).map((event) => event.data);
 }
 
 /** Joins the content deltas of OpenAI chunks. */
-export function contentOf(events: Array<any>): string {
+export function contentOf(events: SseData[]): string {
   return events
     .filter((event) => typeof event === 'object' && event.choices?.[0]?.delta?.content)
     .map((event) => event.choices[0].delta.content)

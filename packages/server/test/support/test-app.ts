@@ -1,7 +1,8 @@
 import type { AddressInfo } from 'node:net';
-import pino from 'pino';
+import type { DestinationStream } from 'pino';
 import { buildApp, type ParleyApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/platform/telemetry/logger.js';
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase, testDialect, type TestDatabase } from './test-database.js';
 
@@ -9,7 +10,7 @@ import { createTestDatabase, testDialect, type TestDatabase } from './test-datab
 export const testRedisUrl = process.env.PARLEY_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /** A JSON response as tests see it. */
-export interface ApiResponse<T = any> {
+export interface ApiResponse<T = unknown> {
   status: number;
   headers: Headers;
   body: T;
@@ -22,7 +23,7 @@ export interface TestApp {
   /** The environment it was started with; pass it to `startTestApp({}, { sameClusterAs })` for a second instance. */
   env: Record<string, string>;
   /** Sends a request; `body` objects are sent as JSON, strings as-is. */
-  request<T = any>(method: string, path: string, options?: { token?: string; body?: unknown; headers?: Record<string, string> }): Promise<ApiResponse<T>>;
+  request<T = unknown>(method: string, path: string, options?: { token?: string; body?: unknown; headers?: Record<string, string> }): Promise<ApiResponse<T>>;
   close(): Promise<void>;
 }
 
@@ -30,10 +31,12 @@ export interface TestApp {
  * Starts a server; `env` adds or overrides environment variables. With
  * `sameClusterAs`, the new instance shares the other's database, data folder
  * and Redis prefix, as a second instance behind a load balancer would.
+ * The server logs through the product's logger at `LOG_LEVEL` (silent unless
+ * PARLEY_TEST_LOG or `env` says otherwise), to stdout or to `logTo`.
  */
 export async function startTestApp(
   env: Record<string, string> = {},
-  options: { webRoot?: string; rewriteDatabaseUrl?: (url: string) => string; sameClusterAs?: TestApp; logger?: pino.Logger } = {},
+  options: { webRoot?: string; rewriteDatabaseUrl?: (url: string) => string; sameClusterAs?: TestApp; logTo?: DestinationStream } = {},
 ): Promise<TestApp> {
   const database: TestDatabase | undefined = options.sameClusterAs ? undefined : await createTestDatabase();
   const baseEnv: Record<string, string> = options.sameClusterAs
@@ -43,12 +46,12 @@ export async function startTestApp(
         DATABASE_URL: options.rewriteDatabaseUrl ? options.rewriteDatabaseUrl(database!.url) : database!.url,
         PORT: '0',
         HOST: '127.0.0.1',
-        LOG_LEVEL: 'silent',
+        LOG_LEVEL: process.env.PARLEY_TEST_LOG ?? 'silent',
         ...(testDialect === 'postgres' ? { REDIS_URL: testRedisUrl, REDIS_KEY_PREFIX: `parley-test:${randomUUID()}:` } : {}),
       };
   const fullEnv = { ...baseEnv, ...env };
   const config = loadConfig(fullEnv);
-  const logger = options.logger ?? pino({ level: process.env.PARLEY_TEST_LOG ?? 'silent' });
+  const logger = createLogger(config, options.logTo);
   const parley = await buildApp(config, { logger, webRoot: options.webRoot ?? '/nonexistent-web-dist' });
   await parley.app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = parley.app.server.address() as AddressInfo;
@@ -59,7 +62,7 @@ export async function startTestApp(
     url,
     parley,
     env: fullEnv,
-    async request(method, path, options = {}) {
+    async request<T>(method: string, path: string, options: { token?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<ApiResponse<T>> {
       const headers: Record<string, string> = { ...options.headers };
       if (options.token) headers.authorization = `Bearer ${options.token}`;
       let body: string | undefined;
@@ -76,7 +79,8 @@ export async function startTestApp(
       } catch {
         // Not JSON: keep the text.
       }
-      return { status: response.status, headers: response.headers, body: parsed as any };
+      // What the caller says it expects: the type is the test's claim, the assertions check it.
+      return { status: response.status, headers: response.headers, body: parsed as T };
     },
     async close() {
       if (isClosed) return;

@@ -1,8 +1,8 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 import type { Config } from '../../config.js';
 
 /** Paths never written to logs: credentials, tokens and message contents. */
-export const redactedPaths = [
+const redactedPaths = [
   'req.headers.authorization',
   'req.headers.cookie',
   'res.headers["set-cookie"]',
@@ -15,12 +15,12 @@ export const redactedPaths = [
   '*.prompt',
 ];
 
-/** Builds the process logger: JSON by default, pretty for development. */
-export function createLogger(config: Pick<Config, 'LOG_LEVEL' | 'LOG_FORMAT'>): Logger {
-  return pino({
-    level: config.LOG_LEVEL,
-    redact: { paths: redactedPaths, censor: '[redacted]' },
-    base: { service: 'parley' },
-    ...(config.LOG_FORMAT === 'pretty' ? { transport: { target: 'pino-pretty', options: { singleLine: true } } } : {}),
-  });
+/**
+ * Builds the process logger: JSON lines to `destination` (stdout by default, a capture stream in tests),
+ * or pretty lines to stdout for development.
+ */
+export function createLogger(config: Pick<Config, 'LOG_LEVEL' | 'LOG_FORMAT'>, destination?: DestinationStream): Logger {
+  const options = { level: config.LOG_LEVEL, redact: { paths: redactedPaths, censor: '[redacted]' }, base: { service: 'parley' } };
+  if (config.LOG_FORMAT === 'pretty') return pino({ ...options, transport: { target: 'pino-pretty', options: { singleLine: true } } });
+  return pino(options, destination);
 }
