@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newChat, signUp, type TestUser } from './support/factories.js';
 import { startWithUsers } from './support/start-with-users.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
-import type { ApiError } from './support/wire.js';
+import type { ErrorBody } from './support/wire.js';
 
 // Every route, whatever its path parameters: the guard runs before anything else.
 const concrete = (url: string) => url.replace(/:[A-Za-z_]+/g, '00000000-0000-4000-8000-000000000000');
@@ -28,7 +28,7 @@ describe('access control on every route', () => {
   it('refuses anonymous callers with 401 on every non-public route, before reading the body', async () => {
     for (const route of app.parley.routes.filter((r) => r.access !== 'public' && r.method !== 'HEAD')) {
       const withBody = route.method !== 'GET' ? { body: '{not json', headers: { 'content-type': 'application/json' } } : {};
-      const response = await app.request<ApiError>(route.method, concrete(route.url), withBody);
+      const response = await app.request<ErrorBody>(route.method, concrete(route.url), withBody);
       expect(response.status, `${route.method} ${route.url}`).toBe(401);
       expect(typeof response.body.detail).toBe('string');
     }
@@ -58,7 +58,7 @@ describe('request bodies', () => {
     const chat = await newChat(app, admin, { title: 'T' });
     const pinned = await app.request('POST', `/api/v1/chats/${chat.id}/pin`, { token: admin.token, headers: { 'content-type': 'application/json' } });
     expect(pinned.status).toBe(200);
-    const broken = await app.request<ApiError>('POST', '/api/v1/auths/signin', { body: '{"email":', headers: { 'content-type': 'application/json' } });
+    const broken = await app.request<ErrorBody>('POST', '/api/v1/auths/signin', { body: '{"email":', headers: { 'content-type': 'application/json' } });
     expect(broken.status).toBe(400);
     expect(broken.body.code).toBe('malformed_json');
     const tooBig = await app.request('POST', '/api/v1/auths/signin', { body: JSON.stringify({ email: 'a'.repeat(11 * 1024 * 1024) }), headers: { 'content-type': 'application/json' } });

@@ -4,7 +4,7 @@ import { createAnalyticsService, type AnswerRecord } from '../src/features/analy
 import type { TestUser } from './support/factories.js';
 import { startWithUsers } from './support/start-with-users.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
-import type { ApiError, ChatCompletion, UsageByDay, UsageByModel, UsageByUser, UsageSummary } from './support/wire.js';
+import type { ChatCompletion, ErrorBody, UsageByDayList, UsageByModelList, UsageByUserList, UsageSummary } from './support/wire.js';
 
 const day = 86_400_000;
 const may1 = Date.UTC(2024, 4, 1);
@@ -60,7 +60,7 @@ describe('usage analytics', () => {
   });
 
   it('counts per UTC day, with days without usage as zeros', async () => {
-    const response = await get<UsageByDay>('by-day?from=2024-05-01&to=2024-05-05');
+    const response = await get<UsageByDayList>('by-day?from=2024-05-01&to=2024-05-05');
     expect(response.status).toBe(200);
     expect(response.body.days).toEqual([
       { date: '2024-05-01', start: seconds(may1), messages: 2, prompt_tokens: 15, completion_tokens: 25, total_tokens: 40 },
@@ -70,7 +70,7 @@ describe('usage analytics', () => {
       { date: '2024-05-05', start: seconds(may1 + 4 * day), messages: 0, prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
     ]);
     // A range starting mid-day still names whole days, and counts only what lies inside it.
-    const partial = await get<UsageByDay>(`by-day?from=${seconds(may1 + 12 * 3_600_000)}&to=${seconds(may1 + day + 1000)}`);
+    const partial = await get<UsageByDayList>(`by-day?from=${seconds(may1 + 12 * 3_600_000)}&to=${seconds(may1 + day + 1000)}`);
     expect(partial.body.days.map((d) => [d.date, d.messages])).toEqual([
       ['2024-05-01', 1],
       ['2024-05-02', 0],
@@ -78,7 +78,7 @@ describe('usage analytics', () => {
   });
 
   it('counts per model, heaviest first', async () => {
-    const response = await get<UsageByModel>('by-model?from=2024-05-01&to=2024-05-04');
+    const response = await get<UsageByModelList>('by-model?from=2024-05-01&to=2024-05-04');
     expect(response.body.models).toEqual([
       { model: 'm2', messages: 2, prompt_tokens: 105, completion_tokens: 305, total_tokens: 410 },
       { model: 'm1', messages: 2, prompt_tokens: 11, completion_tokens: 22, total_tokens: 33 },
@@ -87,13 +87,13 @@ describe('usage analytics', () => {
   });
 
   it('counts per user with email and name, heaviest first, deleted accounts without them', async () => {
-    const response = await get<UsageByUser>('by-user?from=2024-05-01&to=2024-05-04');
+    const response = await get<UsageByUserList>('by-user?from=2024-05-01&to=2024-05-04');
     expect(response.body.users).toEqual([
       { user_id: user.id, email: user.email, name: 'Regular', messages: 2, prompt_tokens: 101, completion_tokens: 302, total_tokens: 403 },
       { user_id: admin.id, email: admin.email, name: 'Admin', messages: 2, prompt_tokens: 15, completion_tokens: 25, total_tokens: 40 },
       { user_id: 'ghost', email: null, name: null, messages: 1, prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
     ]);
-    expect((await get<UsageByUser>('by-user?from=2024-05-01&to=2024-05-04&limit=1')).body.users.map((u) => u.user_id)).toEqual([user.id]);
+    expect((await get<UsageByUserList>('by-user?from=2024-05-01&to=2024-05-04&limit=1')).body.users.map((u) => u.user_id)).toEqual([user.id]);
   });
 
   it('defaults to the last 30 days up to now', async () => {
@@ -105,7 +105,7 @@ describe('usage analytics', () => {
       const summary = await fresh.request<UsageSummary>('GET', '/api/v1/analytics/summary', { token: owner.token });
       expect(summary.body).toMatchObject({ messages: 1, prompt_tokens: 3, completion_tokens: 4 });
       expect(summary.body.to - summary.body.from).toBe(30 * 86_400);
-      const days = await fresh.request<UsageByDay>('GET', '/api/v1/analytics/by-day', { token: owner.token });
+      const days = await fresh.request<UsageByDayList>('GET', '/api/v1/analytics/by-day', { token: owner.token });
       expect(days.body.days.length).toBeGreaterThanOrEqual(30);
       expect(days.body.days.at(-1)).toMatchObject({ date: new Date().toISOString().slice(0, 10), messages: 1, total_tokens: 7 });
     } finally {
@@ -128,7 +128,7 @@ describe('usage analytics', () => {
     ['a start after now with no end', `from=${seconds(Date.now()) + 86_400}`],
   ])('answers 400 to %s on every endpoint', async (_name, query) => {
     for (const path of ['summary', 'by-user', 'by-model', 'by-day']) {
-      const response = await get<ApiError>(`${path}?${query}`);
+      const response = await get<ErrorBody>(`${path}?${query}`);
       expect(response.status).toBe(400);
       expect(typeof response.body.detail).toBe('string');
     }
@@ -136,7 +136,7 @@ describe('usage analytics', () => {
 
   it('answers 400 to a bad by-user limit and to a by-day range too long to draw', async () => {
     for (const limit of ['0', '1001', 'many']) expect((await get(`by-user?limit=${limit}`)).status).toBe(400);
-    const tooLong = await get<ApiError>('by-day?from=1990-01-01&to=2024-01-01');
+    const tooLong = await get<ErrorBody>('by-day?from=1990-01-01&to=2024-01-01');
     expect(tooLong.status).toBe(400);
     expect(tooLong.body.detail).toMatch(/at most/);
   });
@@ -196,13 +196,13 @@ describe('usage analytics: recorded as the platform serves', () => {
       (body) => body.messages === 1,
     );
     expect(summary).toMatchObject({ messages: 1, prompt_tokens: usage.prompt_tokens, completion_tokens: 7, active_users: 1, errors: 0 });
-    const byUser = await app.request<UsageByUser>('GET', '/api/v1/analytics/by-user', { token: admin.token });
+    const byUser = await app.request<UsageByUserList>('GET', '/api/v1/analytics/by-user', { token: admin.token });
     expect(byUser.body.users).toEqual([
       { user_id: user.id, email: user.email, name: 'Regular', messages: 1, prompt_tokens: usage.prompt_tokens, completion_tokens: 7, total_tokens: usage.prompt_tokens + 7 },
     ]);
-    const byModel = await app.request<UsageByModel>('GET', '/api/v1/analytics/by-model', { token: admin.token });
+    const byModel = await app.request<UsageByModelList>('GET', '/api/v1/analytics/by-model', { token: admin.token });
     expect(byModel.body.models).toMatchObject([{ model: 'fake-model', messages: 1, completion_tokens: 7 }]);
-    const byDay = await app.request<UsageByDay>('GET', '/api/v1/analytics/by-day', { token: admin.token });
+    const byDay = await app.request<UsageByDayList>('GET', '/api/v1/analytics/by-day', { token: admin.token });
     expect(byDay.body.days.at(-1)).toMatchObject({ date: new Date().toISOString().slice(0, 10), messages: 1, completion_tokens: 7 });
   });
 
@@ -215,7 +215,7 @@ describe('usage analytics: recorded as the platform serves', () => {
       (body) => body.errors === before.errors + 1,
     );
     expect(summary).toMatchObject({ messages: before.messages + 1, errors: before.errors + 1, completion_tokens: before.completion_tokens });
-    const byModel = await app.request<UsageByModel>('GET', '/api/v1/analytics/by-model', { token: admin.token });
+    const byModel = await app.request<UsageByModelList>('GET', '/api/v1/analytics/by-model', { token: admin.token });
     expect(byModel.body.models).toContainEqual(expect.objectContaining({ model: 'fail-500', messages: 1, completion_tokens: 0 }));
   });
 });

@@ -3,7 +3,7 @@ import { parseCsv } from './support/csv.js';
 import { signUp, type TestUser } from './support/factories.js';
 import { startWithUsers } from './support/start-with-users.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
-import type { ApiError } from './support/wire.js';
+import type { ErrorBody } from './support/wire.js';
 
 // The export at scale and its safety, and who may read the log (what is recorded: audit.test.ts).
 describe('audit log', () => {
@@ -68,7 +68,7 @@ describe('audit log', () => {
   it('is for admins only', async () => {
     for (const path of ['/api/v1/audit/', '/api/v1/audit/export.csv']) {
       expect((await app.request('GET', path)).status).toBe(401);
-      const refused = await app.request<ApiError>('GET', path, { token: user.token });
+      const refused = await app.request<ErrorBody>('GET', path, { token: user.token });
       expect(refused.status).toBe(403);
       expect(refused.body.code).toBe('forbidden');
     }
@@ -86,7 +86,7 @@ describe('audit log', () => {
   ])('answers 400 to %s', async (_name, query) => {
     for (const path of ['/api/v1/audit/', '/api/v1/audit/export.csv']) {
       if (path.endsWith('.csv') && /limit|page/.test(query)) continue;
-      const response = await app.request<ApiError>('GET', `${path}?${query}`, { token: admin.token });
+      const response = await app.request<ErrorBody>('GET', `${path}?${query}`, { token: admin.token });
       expect(response.status).toBe(400);
       expect(typeof response.body.detail).toBe('string');
     }

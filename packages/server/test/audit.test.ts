@@ -3,7 +3,7 @@ import { parseCsv } from './support/csv.js';
 import { signUp, type TestUser } from './support/factories.js';
 import { startWithUsers } from './support/start-with-users.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
-import type { ApiKey, AuditPage, Connection, Session, UserPage } from './support/wire.js';
+import type { AuditPage, Connection, NewApiKey, Session, UserList } from './support/wire.js';
 
 const secrets = {
   adminPassword: 'admin-password-0001',
@@ -109,7 +109,7 @@ describe('audit log', () => {
     expect(changed.status).toBe(200);
     expect(await latest('auth.password.changed')).toMatchObject({ actor_id: user.id, target_id: user.id, details: {} });
 
-    const created = await app.request<ApiKey>('POST', '/api/v1/auths/api_key', { token: user.token });
+    const created = await app.request<NewApiKey>('POST', '/api/v1/auths/api_key', { token: user.token });
     apiKey = created.body.api_key;
     expect(apiKey).toMatch(/^sk-/);
     const keyEvent = await latest('auth.api_key.created');
@@ -305,10 +305,10 @@ describe('audit log: when it cannot be written', () => {
   afterAll(() => app.close());
 
   it('fails an action it records in the same transaction, leaving nothing changed', async () => {
-    const before = await app.request<UserPage>('GET', '/api/v1/users/', { token: admin.token });
+    const before = await app.request<UserList>('GET', '/api/v1/users/', { token: admin.token });
     const response = await app.request('POST', '/api/v1/auths/signup', { body: { email: 'late@example.com', password: 'long enough pw', name: 'Late' } });
     expect(response.status).toBe(500);
-    expect((await app.request<UserPage>('GET', '/api/v1/users/', { token: admin.token })).body.total).toBe(before.body.total);
+    expect((await app.request<UserList>('GET', '/api/v1/users/', { token: admin.token })).body.total).toBe(before.body.total);
     expect((await app.request('POST', '/api/v1/auths/api_key', { token: admin.token })).status).toBe(500);
     expect((await app.request('GET', '/api/v1/auths/api_key', { token: admin.token })).status).toBe(404);
   });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signUp, type TestUser } from './support/factories.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
-import type { ApiError, ApiKey, PublicConfig, Session, Settings, User } from './support/wire.js';
+import type { AdminConfig, ApiKeyHint, ErrorBody, NewApiKey, PublicConfig, Session, User } from './support/wire.js';
 
 describe('auth', () => {
   let app: TestApp;
@@ -46,7 +46,7 @@ describe('auth', () => {
     expect(me.body.email).toBe('admin@example.com');
     expect(me.body).not.toHaveProperty('password_hash');
     expect((await app.request('GET', '/api/v1/auths/')).status).toBe(401);
-    const forged = await app.request<ApiError>('GET', '/api/v1/auths/', { token: `${admin.token.slice(0, -4)}AAAA` });
+    const forged = await app.request<ErrorBody>('GET', '/api/v1/auths/', { token: `${admin.token.slice(0, -4)}AAAA` });
     expect(forged.status).toBe(401);
     expect(forged.body.detail).toBeTruthy();
   });
@@ -73,7 +73,7 @@ describe('auth', () => {
     ['a bad email', { email: 'not-an-email', password: 'long enough pw', name: 'N' }, 400],
     ['a short password', { email: 'short@example.com', password: 'short', name: 'N' }, 400],
   ])('rejects sign-up with %s as a 4xx JSON error', async (_name, body, status) => {
-    const response = await app.request<ApiError>('POST', '/api/v1/auths/signup', { body, headers: { 'content-type': 'application/json' } });
+    const response = await app.request<ErrorBody>('POST', '/api/v1/auths/signup', { body, headers: { 'content-type': 'application/json' } });
     expect(response.status).toBe(status);
     expect(typeof response.body.detail).toBe('string');
   });
@@ -109,11 +109,11 @@ describe('auth', () => {
   });
 
   it('creates, masks, accepts and revokes API keys, stored only hashed', async () => {
-    const created = await app.request<ApiKey>('POST', '/api/v1/auths/api_key', { token: admin.token });
+    const created = await app.request<NewApiKey>('POST', '/api/v1/auths/api_key', { token: admin.token });
     expect(created.status).toBe(200);
     const key = created.body.api_key;
     expect(key).toMatch(/^sk-[0-9a-f]{48}$/);
-    const shown = await app.request<ApiKey>('GET', '/api/v1/auths/api_key', { token: admin.token });
+    const shown = await app.request<ApiKeyHint>('GET', '/api/v1/auths/api_key', { token: admin.token });
     expect(shown.body.api_key).not.toBe(key);
     expect(shown.body.api_key.startsWith('sk-')).toBe(true);
     const rows = await app.parley.platform.db.kysely.selectFrom('api_keys').selectAll().execute();
@@ -131,7 +131,7 @@ describe('auth', () => {
   it('lets admins turn sign-up off; non-admins cannot', async () => {
     const user = await signUp(app);
     expect((await app.request('POST', '/api/v1/auths/admin/config', { token: user.token, body: { ENABLE_SIGNUP: false } })).status).toBe(403);
-    const off = await app.request<Settings>('POST', '/api/v1/auths/admin/config', { token: admin.token, body: { ENABLE_SIGNUP: false } });
+    const off = await app.request<AdminConfig>('POST', '/api/v1/auths/admin/config', { token: admin.token, body: { ENABLE_SIGNUP: false } });
     expect(off.status).toBe(200);
     expect(off.body.ENABLE_SIGNUP).toBe(false);
     const refused = await app.request('POST', '/api/v1/auths/signup', { body: { email: 'late@example.com', password: 'long enough pw', name: 'Late' } });
@@ -148,7 +148,7 @@ describe('auth', () => {
         const response = await strict.request('POST', '/api/v1/auths/signin', { body: { email: `nobody${attempt}@example.com`, password: 'guess' } });
         expect(response.status).toBe(401);
       }
-      const locked = await strict.request<ApiError>('POST', '/api/v1/auths/signin', { body: { email: owner.email, password: owner.password } });
+      const locked = await strict.request<ErrorBody>('POST', '/api/v1/auths/signin', { body: { email: owner.email, password: owner.password } });
       expect(locked.status).toBe(429);
       expect(locked.body.code).toBe('rate_limited');
     } finally {

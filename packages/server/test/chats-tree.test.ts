@@ -4,7 +4,7 @@ import { createChatsService, type ChatsService } from '../src/features/chats/cha
 import { newChat, promote, signUp, type TestUser } from './support/factories.js';
 import { startWithUsers } from './support/start-with-users.js';
 import type { TestApp } from './support/test-app.js';
-import type { ApiError, Chat, Message } from './support/wire.js';
+import type { Chat, ErrorBody, Message } from './support/wire.js';
 
 /**
  * An Open WebUI history with a branch: the first user message has two answers
@@ -197,20 +197,21 @@ describe('chat message trees', () => {
     expect(Object.keys(a.chat.history.messages).some((mid) => mid in b.chat.history.messages)).toBe(false);
   });
 
-  // any: each damage breaks the history's shape on purpose.
-  it.each([
-    ['a parentId that points nowhere', (h: any, id: any) => (h.messages[id.u2].parentId = 'ghost')],
-    ['a cycle', (h: any, id: any) => (h.messages[id.u1].parentId = id.u2)],
-    ['a self-parent', (h: any, id: any) => (h.messages[id.a2].parentId = id.a2)],
-    ['an unknown currentId', (h: any) => (h.currentId = 'ghost')],
-    ['a key that differs from the id', (h: any, id: any) => (h.messages[id.a2].id = 'other')],
-    ['a wrong type', (h: any, id: any) => (h.messages[id.a2].done = 'yes')],
+  // Each damage breaks the history's shape on purpose: its messages are open records here.
+  type Damage = (history: { currentId: string; messages: Record<string, Record<string, unknown>> }, id: ReturnType<typeof branchedHistory>['id']) => void;
+  it.each<[string, Damage]>([
+    ['a parentId that points nowhere', (h, id) => (h.messages[id.u2]!.parentId = 'ghost')],
+    ['a cycle', (h, id) => (h.messages[id.u1]!.parentId = id.u2)],
+    ['a self-parent', (h, id) => (h.messages[id.a2]!.parentId = id.a2)],
+    ['an unknown currentId', (h) => (h.currentId = 'ghost')],
+    ['a key that differs from the id', (h, id) => (h.messages[id.a2]!.id = 'other')],
+    ['a wrong type', (h, id) => (h.messages[id.a2]!.done = 'yes')],
   ])('rejects an import with %s and stores nothing, even from a batch', async (_name, damage) => {
     const good = branchedHistory();
     const bad = branchedHistory();
     damage(bad.history, bad.id);
     const before = await counts();
-    const response = await app.request<ApiError>('POST', '/api/v1/chats/import', {
+    const response = await app.request<ErrorBody>('POST', '/api/v1/chats/import', {
       token: user.token,
       body: [{ chat: { title: 'Good', history: good.history } }, { chat: { title: 'Bad', history: bad.history } }],
     });

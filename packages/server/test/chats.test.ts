@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newChat, promote, signUp, type TestUser } from './support/factories.js';
 import { startWithUsers } from './support/start-with-users.js';
 import type { TestApp } from './support/test-app.js';
-import type { ApiError, Chat, ChatSummary, Message } from './support/wire.js';
+import type { Chat, ChatSummary, ErrorBody, Message } from './support/wire.js';
 
 describe('chats', () => {
   let app: TestApp;
@@ -114,7 +114,7 @@ describe('chats', () => {
     expect(renamed.body.title).toBe('Renamed');
     expect(renamed.body.chat.history).toEqual(chat.chat.history);
     for (const title of ['', '   ', 'x'.repeat(201), 42]) {
-      const refused = await app.request<ApiError>('POST', `/api/v1/chats/${chat.id}`, { token: user.token, body: { chat: { title } } });
+      const refused = await app.request<ErrorBody>('POST', `/api/v1/chats/${chat.id}`, { token: user.token, body: { chat: { title } } });
       expect(refused.status).toBe(400);
       expect(refused.body.code).toBe('validation_failed');
     }
@@ -199,7 +199,7 @@ describe('chats', () => {
       ['duplicate ids in a flat list', { chat: { messages: [{ id: 'd', role: 'user', content: 'x' }, { id: 'd', role: 'user', content: 'y' }] } }, 400],
     ])('on create: %s', async (_name, body, status) => {
       const [chats, messages] = [await chatCount(), await messageCount()];
-      const response = await app.request<ApiError>('POST', '/api/v1/chats/new', { token: user.token, body, headers: { 'content-type': 'application/json' } });
+      const response = await app.request<ErrorBody>('POST', '/api/v1/chats/new', { token: user.token, body, headers: { 'content-type': 'application/json' } });
       expect(response.status).toBe(status);
       expect(typeof response.body.detail).toBe('string');
       expect([await chatCount(), await messageCount()]).toEqual([chats, messages]);
@@ -212,13 +212,13 @@ describe('chats', () => {
     });
 
     it.each([['page=0'], ['page=abc'], ['limit=0'], ['limit=5000'], ['offset=-1']])('rejects the query %s', async (query) => {
-      const response = await app.request<ApiError>('GET', `/api/v1/chats/?${query}`, { token: user.token });
+      const response = await app.request<ErrorBody>('GET', `/api/v1/chats/?${query}`, { token: user.token });
       expect(response.status).toBe(400);
       expect(response.body.code).toBe('validation_failed');
     });
 
     it('answers 404 for an unknown chat and an overlong id as 400', async () => {
-      const missing = await app.request<ApiError>('GET', '/api/v1/chats/00000000-0000-0000-0000-000000000000', { token: user.token });
+      const missing = await app.request<ErrorBody>('GET', '/api/v1/chats/00000000-0000-0000-0000-000000000000', { token: user.token });
       expect(missing.status).toBe(404);
       expect(missing.body.code).toBe('not_found');
       expect((await app.request('GET', `/api/v1/chats/${'x'.repeat(65)}`, { token: user.token })).status).toBe(400);
@@ -242,7 +242,7 @@ describe('chats', () => {
         ['DELETE', `/api/v1/chats/${theirs.id}`],
       ];
       for (const [method, path, body] of attempts) {
-        const response = await app.request<ApiError>(method, path, { token: user.token, body });
+        const response = await app.request<ErrorBody>(method, path, { token: user.token, body });
         expect(response.status, `${method} ${path}`).toBe(404);
         expect(response.body.detail).toBe('Chat not found');
       }
@@ -257,7 +257,7 @@ describe('chats', () => {
     it('refuses pending users (403) and anonymous callers (401)', async () => {
       const pending = await signUp(app);
       expect(pending.role).toBe('pending');
-      const refused = await app.request<ApiError>('POST', '/api/v1/chats/new', { token: pending.token, body: { chat: {} } });
+      const refused = await app.request<ErrorBody>('POST', '/api/v1/chats/new', { token: pending.token, body: { chat: {} } });
       expect(refused.status).toBe(403);
       expect(refused.body.code).toBe('pending_approval');
       expect((await app.request('GET', '/api/v1/chats/', { token: pending.token })).status).toBe(403);

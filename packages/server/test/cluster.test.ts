@@ -6,7 +6,7 @@ import { newChat, signUp, type TestUser } from './support/factories.js';
 import { eventually } from './support/streams.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 import { testDialect } from './support/test-database.js';
-import { jsonOf, type Chat, type FileInfo, type Readiness, type Session, type User } from './support/wire.js';
+import { jsonOf, type Chat, type Readiness, type Session, type UploadedFile, type User } from './support/wire.js';
 
 // Two instances sharing PostgreSQL, Redis and S3, as behind a load balancer.
 describe.skipIf(testDialect !== 'postgres')('two instances sharing PostgreSQL, Redis and S3', () => {
@@ -77,7 +77,7 @@ describe.skipIf(testDialect !== 'postgres')('two instances sharing PostgreSQL, R
     form.append('file', new Blob([bytes], { type: 'application/octet-stream' }), 'data.bin');
     const upload = await fetch(`${first.url}/api/v1/files/`, { method: 'POST', body: form, headers: { authorization: `Bearer ${admin.token}` } });
     expect(upload.status).toBe(200);
-    const { id } = await jsonOf<FileInfo>(upload);
+    const { id } = await jsonOf<UploadedFile>(upload);
     const download = await fetch(`${second.url}/api/v1/files/${id}/content`, { headers: { authorization: `Bearer ${admin.token}` } });
     expect(download.status).toBe(200);
     expect(Buffer.from(await download.arrayBuffer()).equals(bytes)).toBe(true);

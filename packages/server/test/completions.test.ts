@@ -4,7 +4,7 @@ import { newChat, signUp, type TestUser } from './support/factories.js';
 import { contentOf, eventually, parseSse, readSse, readUntilEventIds } from './support/streams.js';
 import { startWithUsers } from './support/start-with-users.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
-import { jsonOf, type ApiError, type Chat, type ChatCompletion } from './support/wire.js';
+import { jsonOf, type Chat, type ChatCompletion, type ErrorBody } from './support/wire.js';
 
 const messages = [{ role: 'user', content: 'Tell me about rivers' }];
 
@@ -200,7 +200,7 @@ describe('chat completions through an OpenAI-compatible upstream', () => {
       });
     const malformed = await resume(user.token, id, 'abc');
     expect(malformed.status).toBe(400);
-    expect((await jsonOf<ApiError>(malformed)).detail).toMatch(/last-event-id/i);
+    expect((await jsonOf<ErrorBody>(malformed)).detail).toMatch(/last-event-id/i);
     expect((await resume(user.token, id, '-1')).status).toBe(400);
     expect((await resume(user.token, '00000000-0000-4000-8000-000000000000')).status).toBe(404);
     expect((await resume(admin.token, id)).status).toBe(404);
@@ -210,10 +210,10 @@ describe('chat completions through an OpenAI-compatible upstream', () => {
   it('maps upstream failures: 500 to 502, 429 passed through, slow headers to 504', async () => {
     const failed = await post({ model: 'fail-500', messages, stream: true });
     expect(failed.status).toBe(502);
-    expect((await jsonOf<ApiError>(failed)).detail).toMatch(/fake upstream failure/);
+    expect((await jsonOf<ErrorBody>(failed)).detail).toMatch(/fake upstream failure/);
     const limited = await post({ model: 'fail-429', messages });
     expect(limited.status).toBe(429);
-    expect((await jsonOf<ApiError>(limited)).detail).toMatch(/rate limited/);
+    expect((await jsonOf<ErrorBody>(limited)).detail).toMatch(/rate limited/);
     const slow = await post({ model: 'slow-headers', messages, stream: true });
     expect(slow.status).toBe(504);
   });
@@ -247,7 +247,7 @@ describe('chat completions through an OpenAI-compatible upstream', () => {
     for (const [body, status] of cases) {
       const response = await post(body);
       expect(response.status, JSON.stringify(body)).toBe(status);
-      expect(typeof (await jsonOf<ApiError>(response)).detail).toBe('string');
+      expect(typeof (await jsonOf<ErrorBody>(response)).detail).toBe('string');
     }
     const malformed = await fetch(`${app.url}/api/chat/completions`, {
       method: 'POST',

@@ -10,7 +10,7 @@ import { signUp, type TestUser } from './support/factories.js';
 import { startWithUsers } from './support/start-with-users.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 import { closedPort } from './support/ports.js';
-import type { ApiError, Connection, ConnectionCheck } from './support/wire.js';
+import type { Connection, ConnectionTestResult, ErrorBody } from './support/wire.js';
 
 const seededKey = 'sk-seeded-0123456789abcdef';
 const fakeKey = 'sk-fake-upstream-key-987654321';
@@ -139,15 +139,15 @@ describe('connections: admin API', () => {
     // A partial update keeps the stored key: the upstream still accepts it.
     const renamed = await call('POST', `/api/v1/connections/${id}/update`, { token: admin.token, body: { name: 'Renamed', enabled: false } });
     expect(renamed.body).toMatchObject({ name: 'Renamed', enabled: false, has_api_key: true, prefix_id: 'fk' });
-    expect((await call<ConnectionCheck>('POST', `/api/v1/connections/${id}/test`, { token: admin.token })).body.ok).toBe(true);
+    expect((await call<ConnectionTestResult>('POST', `/api/v1/connections/${id}/test`, { token: admin.token })).body.ok).toBe(true);
 
     // Sending back the masked key (as a form would) keeps the real one too.
     await call('POST', `/api/v1/connections/${id}/update`, { token: admin.token, body: { api_key: 'sk-f…4321' } });
-    expect((await call<ConnectionCheck>('POST', `/api/v1/connections/${id}/test`, { token: admin.token })).body.ok).toBe(true);
+    expect((await call<ConnectionTestResult>('POST', `/api/v1/connections/${id}/test`, { token: admin.token })).body.ok).toBe(true);
 
     const cleared = await call('POST', `/api/v1/connections/${id}/update`, { token: admin.token, body: { api_key: '' } });
     expect(cleared.body).toMatchObject({ api_key: '', has_api_key: false });
-    expect((await call<ConnectionCheck>('POST', `/api/v1/connections/${id}/test`, { token: admin.token })).body.ok).toBe(false);
+    expect((await call<ConnectionTestResult>('POST', `/api/v1/connections/${id}/test`, { token: admin.token })).body.ok).toBe(false);
 
     expect((await call('DELETE', `/api/v1/connections/${id}`, { token: admin.token })).status).toBe(200);
     expect((await call('GET', `/api/v1/connections/${id}`, { token: admin.token })).status).toBe(404);
@@ -165,29 +165,29 @@ describe('connections: admin API', () => {
   });
 
   it('tests a saved or unsaved connection and reports why it failed', async () => {
-    const ok = await call<ConnectionCheck>('POST', '/api/v1/connections/test', { token: admin.token, body: { type: 'openai', base_url: `${fake.url}/v1`, api_key: fakeKey } });
+    const ok = await call<ConnectionTestResult>('POST', '/api/v1/connections/test', { token: admin.token, body: { type: 'openai', base_url: `${fake.url}/v1`, api_key: fakeKey } });
     expect(ok.status).toBe(200);
     expect(ok.body).toEqual({ ok: true, models: 8, latency_ms: expect.any(Number) });
-    const ollama = await call<ConnectionCheck>('POST', '/api/v1/connections/test', { token: admin.token, body: { type: 'ollama', base_url: fake.url } });
+    const ollama = await call<ConnectionTestResult>('POST', '/api/v1/connections/test', { token: admin.token, body: { type: 'ollama', base_url: fake.url } });
     expect(ollama.body).toMatchObject({ ok: true, models: 8 });
 
-    const badKey = await call<ConnectionCheck>('POST', '/api/v1/connections/test', { token: admin.token, body: { type: 'openai', base_url: `${fake.url}/v1`, api_key: 'sk-wrong-key-000000' } });
+    const badKey = await call<ConnectionTestResult>('POST', '/api/v1/connections/test', { token: admin.token, body: { type: 'openai', base_url: `${fake.url}/v1`, api_key: 'sk-wrong-key-000000' } });
     expect(badKey.status).toBe(200);
     expect(badKey.body).toEqual({ ok: false, error: expect.stringMatching(/401/) });
 
-    const refused = await call<ConnectionCheck>('POST', '/api/v1/connections/test', { token: admin.token, body: { type: 'ollama', base_url: `http://127.0.0.1:${await closedPort()}` } });
+    const refused = await call<ConnectionTestResult>('POST', '/api/v1/connections/test', { token: admin.token, body: { type: 'ollama', base_url: `http://127.0.0.1:${await closedPort()}` } });
     expect(refused.body).toEqual({ ok: false, error: expect.stringMatching(/refused/) });
 
     const started = Date.now();
-    const slow = await call<ConnectionCheck>('POST', '/api/v1/connections/test', { token: admin.token, body: { type: 'openai', base_url: hanging.url } });
+    const slow = await call<ConnectionTestResult>('POST', '/api/v1/connections/test', { token: admin.token, body: { type: 'openai', base_url: hanging.url } });
     expect(slow.body).toEqual({ ok: false, error: expect.stringMatching(/timeout/) });
     expect(Date.now() - started).toBeLessThan(2000);
 
-    const wrongPath = await call<ConnectionCheck>('POST', '/api/v1/connections/test', { token: admin.token, body: { type: 'ollama', base_url: `${fake.url}/v1` } });
+    const wrongPath = await call<ConnectionTestResult>('POST', '/api/v1/connections/test', { token: admin.token, body: { type: 'ollama', base_url: `${fake.url}/v1` } });
     expect(wrongPath.body).toEqual({ ok: false, error: expect.stringMatching(/HTTP 404/) });
 
     const saved = await call<Connection>('POST', '/api/v1/connections/', { token: admin.token, body: { type: 'ollama', base_url: `http://127.0.0.1:${await closedPort()}` } });
-    const savedTest = await call<ConnectionCheck>('POST', `/api/v1/connections/${saved.body.id}/test`, { token: admin.token });
+    const savedTest = await call<ConnectionTestResult>('POST', `/api/v1/connections/${saved.body.id}/test`, { token: admin.token });
     expect(savedTest.body).toMatchObject({ ok: false, error: expect.stringMatching(/refused/) });
     await call('DELETE', `/api/v1/connections/${saved.body.id}`, { token: admin.token });
   });
@@ -208,7 +208,7 @@ describe('connections: admin API', () => {
       ['malformed JSON', '{"type": "openai", '],
     ])('create with %s', async (_name, body) => {
       const before = await list();
-      const response = await call<ApiError>('POST', '/api/v1/connections/', { token: admin.token, body });
+      const response = await call<ErrorBody>('POST', '/api/v1/connections/', { token: admin.token, body });
       expect(response.status).toBe(400);
       expect(response.body.code).toBe(typeof body === 'string' ? 'malformed_json' : 'validation_failed');
       expect(typeof response.body.detail).toBe('string');
@@ -220,7 +220,7 @@ describe('connections: admin API', () => {
       for (const body of [{ base_url: 'nope' }, { type: 'azure' }, { name: '' }]) {
         expect((await call('POST', `/api/v1/connections/${existing.id}/update`, { token: admin.token, body })).status).toBe(400);
       }
-      const malformed = await call<ApiError>('POST', `/api/v1/connections/${existing.id}/update`, { token: admin.token, body: '{"name":' });
+      const malformed = await call<ErrorBody>('POST', `/api/v1/connections/${existing.id}/update`, { token: admin.token, body: '{"name":' });
       expect(malformed.status).toBe(400);
       expect(malformed.body.code).toBe('malformed_json');
       expect(await list()).toEqual(before);

@@ -9,7 +9,7 @@ import { startTestApp, type TestApp } from './support/test-app.js';
 import { connectDb } from '../src/platform/db/connect.js';
 import { migrateToLatest } from '../src/platform/db/migrate.js';
 import { loadConfig } from '../src/config.js';
-import type { ApiError, Readiness } from './support/wire.js';
+import type { ErrorBody, Readiness } from './support/wire.js';
 
 // Outages and concurrent start-up are PostgreSQL matters: SQLite is a file in the process.
 describe.skipIf(testDialect !== 'postgres')('PostgreSQL outages and concurrent start-up', () => {
@@ -34,7 +34,7 @@ describe.skipIf(testDialect !== 'postgres')('PostgreSQL outages and concurrent s
   it('answers 503 fast while the database is gone, reports not ready, stays alive, and recovers by itself', async () => {
     await proxy.cut();
     const started = Date.now();
-    const during = await app.request<ApiError>('GET', '/api/v1/auths/', { token: user.token });
+    const during = await app.request<ErrorBody>('GET', '/api/v1/auths/', { token: user.token });
     expect(during.status).toBe(503);
     expect(during.body.code).toBe('unavailable');
     expect(Date.now() - started).toBeLessThan(5000);
@@ -106,7 +106,7 @@ describe.skipIf(testDialect !== 'postgres')('Redis outages', () => {
   it('answers 503 on what needs Redis, keeps serving what does not, and recovers by itself', async () => {
     await proxy.cut();
     const started = Date.now();
-    const signin = await app.request<ApiError>('POST', '/api/v1/auths/signin', { body: { email: user.email, password: user.password } });
+    const signin = await app.request<ErrorBody>('POST', '/api/v1/auths/signin', { body: { email: user.email, password: user.password } });
     expect(signin.status).toBe(503);
     expect(signin.body.code).toBe('unavailable');
     expect(Date.now() - started).toBeLessThan(5000);

@@ -5,18 +5,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestUser } from './support/factories.js';
 import { startWithUsers } from './support/start-with-users.js';
 import type { ApiResponse, TestApp } from './support/test-app.js';
-import type { ApiError, FileInfo, Session } from './support/wire.js';
+import type { ErrorBody, Session, UploadedFile } from './support/wire.js';
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 /** Posts a multipart form the way a browser would; `Body` is the answer expected. */
-async function postForm<Body = FileInfo>(app: TestApp, token: string, form: FormData): Promise<ApiResponse<Body>> {
+async function postForm<Body = UploadedFile>(app: TestApp, token: string, form: FormData): Promise<ApiResponse<Body>> {
   const response = await fetch(`${app.url}/api/v1/files/`, { method: 'POST', body: form, headers: { authorization: `Bearer ${token}` } });
   return { status: response.status, headers: response.headers, body: (await response.json()) as Body };
 }
 
 /** Uploads bytes as the form field `file`. */
-function upload<Body = FileInfo>(app: TestApp, user: TestUser, bytes: Uint8Array<ArrayBuffer>, filename: string, type = 'application/octet-stream') {
+function upload<Body = UploadedFile>(app: TestApp, user: TestUser, bytes: Uint8Array<ArrayBuffer>, filename: string, type = 'application/octet-stream') {
   const form = new FormData();
   form.append('file', new Blob([bytes], { type }), filename);
   return postForm<Body>(app, user.token, form);
@@ -107,7 +107,7 @@ describe('files', () => {
   it('lists only the caller\'s files, newest first, with paging', async () => {
     const first = await upload(app, other, new Uint8Array([1]), 'first.txt');
     const second = await upload(app, other, new Uint8Array([2]), 'second.txt');
-    const list = await app.request<FileInfo[]>('GET', '/api/v1/files/', { token: other.token });
+    const list = await app.request<UploadedFile[]>('GET', '/api/v1/files/', { token: other.token });
     expect(list.status).toBe(200);
     expect(list.body.map((f) => f.id)).toEqual([second.body.id, first.body.id]);
     const page1 = await app.request('GET', '/api/v1/files/?page=1', { token: other.token });
@@ -115,7 +115,7 @@ describe('files', () => {
     const page2 = await app.request('GET', '/api/v1/files/?page=2', { token: other.token });
     expect(page2.body).toEqual([]);
     expect((await app.request('GET', '/api/v1/files/?page=0', { token: other.token })).status).toBe(400);
-    const mine = await app.request<FileInfo[]>('GET', '/api/v1/files/', { token: user.token });
+    const mine = await app.request<UploadedFile[]>('GET', '/api/v1/files/', { token: user.token });
     expect(mine.body.every((f) => f.user_id === user.id)).toBe(true);
     expect(mine.body.some((f) => f.id === first.body.id)).toBe(false);
   });
@@ -140,7 +140,7 @@ describe('files', () => {
     const bytes = randomBytes(1000);
     const theirs = await upload(app, other, bytes, 'private.bin');
     for (const [method, suffix] of [['GET', ''], ['GET', '/content'], ['DELETE', '']] as const) {
-      const response = await app.request<ApiError>(method, `/api/v1/files/${theirs.body.id}${suffix}`, { token: user.token });
+      const response = await app.request<ErrorBody>(method, `/api/v1/files/${theirs.body.id}${suffix}`, { token: user.token });
       expect(response.status).toBe(404);
       expect(response.body.detail).toMatch(/not found/i);
     }
@@ -153,7 +153,7 @@ describe('files', () => {
     expect((await app.request('GET', '/api/v1/files/not-a-file/content', { token: user.token })).status).toBe(404);
     const created = await upload(app, user, randomBytes(10), 'lost.bin');
     fs.rmSync(objectPath(app, user.id, created.body.id));
-    const response = await app.request<ApiError>('GET', `/api/v1/files/${created.body.id}/content`, { token: user.token });
+    const response = await app.request<ErrorBody>('GET', `/api/v1/files/${created.body.id}/content`, { token: user.token });
     expect(response.status).toBe(404);
     expect(response.body.code).toBe('not_found');
   });
@@ -161,15 +161,15 @@ describe('files', () => {
   it('rejects a non-multipart body and a form without a file part as 4xx JSON, storing nothing', async () => {
     const rowsBefore = (await fileRows(app, user.id)).length;
     const objectsBefore = storedObjects(app).length;
-    const json = await app.request<ApiError>('POST', '/api/v1/files/', { token: user.token, body: { file: 'not a file' } });
+    const json = await app.request<ErrorBody>('POST', '/api/v1/files/', { token: user.token, body: { file: 'not a file' } });
     expect(json.status).toBe(415);
     expect(typeof json.body.detail).toBe('string');
-    const text = await app.request<ApiError>('POST', '/api/v1/files/', { token: user.token, body: 'plain', headers: { 'content-type': 'text/plain' } });
+    const text = await app.request<ErrorBody>('POST', '/api/v1/files/', { token: user.token, body: 'plain', headers: { 'content-type': 'text/plain' } });
     expect([400, 415]).toContain(text.status);
     expect(typeof text.body.detail).toBe('string');
     const fieldsOnly = new FormData();
     fieldsOnly.append('name', 'no file here');
-    const missing = await postForm<ApiError>(app, user.token, fieldsOnly);
+    const missing = await postForm<ErrorBody>(app, user.token, fieldsOnly);
     expect(missing.status).toBe(400);
     expect(missing.body.detail).toMatch(/file/);
     const broken = await app.request('POST', '/api/v1/files/', {
@@ -245,7 +245,7 @@ describe('files over the size limit', () => {
   afterAll(() => app.close());
 
   it('answers 413 and keeps neither a record nor an object (nor a .part)', async () => {
-    const response = await upload<ApiError>(app, user, randomBytes(64 * 1024), 'big.bin');
+    const response = await upload<ErrorBody>(app, user, randomBytes(64 * 1024), 'big.bin');
     expect(response.status).toBe(413);
     expect(response.body.code).toBe('payload_too_large');
     expect(await fileRows(app, user.id)).toEqual([]);

@@ -4,7 +4,7 @@ import { signUp, type TestUser } from './support/factories.js';
 import { connectionIds, modelsServiceOf } from './support/models.js';
 import { startWithUsers } from './support/start-with-users.js';
 import type { TestApp } from './support/test-app.js';
-import type { ApiError, ModelList, Preset } from './support/wire.js';
+import type { ErrorBody, ModelList, Preset } from './support/wire.js';
 
 describe('models: presets', () => {
   let fake: FakeLlm;
@@ -82,7 +82,7 @@ describe('models: presets', () => {
 
   it('refuses a duplicate id with 409 and keeps the first', async () => {
     const before = await presets();
-    const duplicate = await create<ApiError>({ id: 'team/helper', base_model_id: 'fake-model-2', name: 'Impostor' });
+    const duplicate = await create<ErrorBody>({ id: 'team/helper', base_model_id: 'fake-model-2', name: 'Impostor' });
     expect(duplicate.status).toBe(409);
     expect(duplicate.body.code).toBe('conflict');
     expect(await presets()).toEqual(before);
@@ -152,7 +152,7 @@ describe('models: presets', () => {
       ['malformed JSON', '{"id": "ok-id",'],
     ])('create with %s', async (_name, body) => {
       const before = await presets();
-      const response = await app.request<ApiError>('POST', '/api/v1/models/create', { token: admin.token, body, headers: { 'content-type': 'application/json' } });
+      const response = await app.request<ErrorBody>('POST', '/api/v1/models/create', { token: admin.token, body, headers: { 'content-type': 'application/json' } });
       expect(response.status).toBe(400);
       expect(typeof response.body.detail).toBe('string');
       expect(await presets()).toEqual(before);

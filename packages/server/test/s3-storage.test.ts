@@ -135,7 +135,7 @@ describe.skipIf(process.env.PARLEY_TEST_DB === 'postgres')('object storage', () 
         // Bytes taken from the source that s3rver has not written yet: parts being filled or in flight.
         // (Kept at its largest: s3rver removes the parts once it has joined them.)
         const parts = filesUnder(uploads).filter((file) => /\/\d+$/.test(file));
-        received = Math.max(received, parts.reduce((sum, file) => sum + fs.statSync(path.join(uploads, file), { throwIfNoEntry: false })?.size! || 0, 0));
+        received = Math.max(received, parts.reduce((sum, file) => sum + (fs.statSync(path.join(uploads, file), { throwIfNoEntry: false })?.size ?? 0), 0));
         largestLead = Math.max(largestLead, body.produced() - received);
       }, 5);
       let stored: { size: number; sha256: string } | undefined;

@@ -6,7 +6,7 @@ import { runServer } from './support/server-process.js';
 import { contentOf, eventually, parseSse, readUntilEventIds } from './support/streams.js';
 import { createTestDatabase, testDialect, type TestDatabase } from './support/test-database.js';
 import { testRedisUrl } from './support/test-app.js';
-import { jsonOf, type Chat, type Session } from './support/wire.js';
+import { jsonOf, type Chat } from './support/wire.js';
 
 const messages = [{ role: 'user', content: 'Survive the crash' }];
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { promote, signUp, type TestUser } from './support/factories.js';
 import { startWithUsers } from './support/start-with-users.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
-import { jsonOf, type ApiError, type ApiKey, type FileInfo, type User, type UserPage } from './support/wire.js';
+import { jsonOf, type ErrorBody, type NewApiKey, type UploadedFile, type User, type UserList } from './support/wire.js';
 
 /** A user's row as stored, to show what a request did or did not change. */
 function userRow(app: TestApp, id: string) {
@@ -70,8 +70,8 @@ describe('users listing', () => {
   });
   afterAll(() => app.close());
 
-  const list = <Body = UserPage>(query: string) => app.request<Body>('GET', `/api/v1/users/${query}`, { token: admin.token });
-  const names = (body: UserPage) => body.users.map((u) => u.name);
+  const list = <Body = UserList>(query: string) => app.request<Body>('GET', `/api/v1/users/${query}`, { token: admin.token });
+  const names = (body: UserList) => body.users.map((u) => u.name);
 
   it('lists newest first by default, with the total and Open WebUI user fields', async () => {
     const response = await list('');
@@ -114,7 +114,7 @@ describe('users listing', () => {
   it.each(['?page=0', '?limit=0', '?limit=100000', '?order_by=password_hash', '?direction=sideways', '?page=abc'])(
     'rejects the bad query %s with 400',
     async (query) => {
-      const response = await list<ApiError>(query);
+      const response = await list<ErrorBody>(query);
       expect(response.status).toBe(400);
       expect(typeof response.body.detail).toBe('string');
     },
@@ -208,7 +208,7 @@ describe('users administration', () => {
     const target = await signUp(app);
     const before = await userRow(app, target.id);
     const url = route === 'update' ? `/api/v1/users/${target.id}/update` : route;
-    const response = await app.request<ApiError>('POST', url, { token: admin.token, body: body(target.id), headers: { 'content-type': 'application/json' } });
+    const response = await app.request<ErrorBody>('POST', url, { token: admin.token, body: body(target.id), headers: { 'content-type': 'application/json' } });
     expect(response.status).toBe(400);
     expect(typeof response.body.detail).toBe('string');
     expect(await userRow(app, target.id)).toEqual(before);
@@ -243,13 +243,13 @@ describe('users administration', () => {
   it('deletes a user with their sessions, API key, chats, messages and files', async () => {
     const doomed = await signUp(app);
     await promote(app, admin, doomed, 'user');
-    const apiKey = (await app.request<ApiKey>('POST', '/api/v1/auths/api_key', { token: doomed.token })).body.api_key;
+    const apiKey = (await app.request<NewApiKey>('POST', '/api/v1/auths/api_key', { token: doomed.token })).body.api_key;
     const chatId = await insertChat(app, doomed.id);
     const keptChat = await insertChat(app, user.id);
     const form = new FormData();
     form.append('file', new Blob([new Uint8Array(4096).fill(7)]), 'doomed.bin');
     const uploaded = await fetch(`${app.url}/api/v1/files/`, { method: 'POST', body: form, headers: { authorization: `Bearer ${doomed.token}` } });
-    const fileId = (await jsonOf<FileInfo>(uploaded)).id;
+    const fileId = (await jsonOf<UploadedFile>(uploaded)).id;
     const object = path.resolve(app.parley.platform.config.DATA_DIR, 'uploads', doomed.id, fileId);
     expect(fs.existsSync(object)).toBe(true);
 
@@ -287,7 +287,7 @@ describe('admin safety rules', () => {
 
   it('refuses an admin demoting themselves, by either route, with a clear 400', async () => {
     for (const role of ['user', 'pending'] as const) {
-      const viaRole = await app.request<ApiError>('POST', '/api/v1/users/update/role', { token: admin.token, body: { id: admin.id, role } });
+      const viaRole = await app.request<ErrorBody>('POST', '/api/v1/users/update/role', { token: admin.token, body: { id: admin.id, role } });
       expect(viaRole.status).toBe(400);
       expect(viaRole.body.detail).toMatch(/own admin role/);
       const viaUpdate = await app.request('POST', `/api/v1/users/${admin.id}/update`, { token: admin.token, body: { role, name: 'Changed' } });
@@ -303,7 +303,7 @@ describe('admin safety rules', () => {
   });
 
   it('refuses an admin deleting themselves', async () => {
-    const response = await app.request<ApiError>('DELETE', `/api/v1/users/${admin.id}`, { token: admin.token });
+    const response = await app.request<ErrorBody>('DELETE', `/api/v1/users/${admin.id}`, { token: admin.token });
     expect(response.status).toBe(400);
     expect(response.body.detail).toMatch(/own account/);
     expect((await userRow(app, admin.id))?.role).toBe('admin');

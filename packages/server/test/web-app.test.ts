@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './support/test-app.js';
-import { jsonOf, type ApiError } from './support/wire.js';
+import { jsonOf, type ErrorBody } from './support/wire.js';
 
 describe('serving the web app', () => {
   let app: TestApp;
@@ -44,7 +44,7 @@ describe('serving the web app', () => {
   it('keeps JSON 404s for unknown API paths and does not leak files outside the root', async () => {
     const api = await fetch(`${app.url}/api/v1/nothing-here`);
     expect(api.status).toBe(404);
-    expect((await jsonOf<ApiError>(api)).detail).toBeTruthy();
+    expect((await jsonOf<ErrorBody>(api)).detail).toBeTruthy();
     const traversal = await fetch(`${app.url}/assets/..%2f..%2fetc%2fpasswd`);
     expect(await traversal.text()).not.toContain('root:');
   });

@@ -4,8 +4,7 @@ import type { Logger } from 'pino';
 import { expect } from 'vitest';
 
 /** One JSON log line; its fields depend on the line. */
-// any: assertions read whichever fields a line has.
-export type LogLine = Record<string, any>;
+export type LogLine = Record<string, unknown>;
 
 /** A stream to hand the product's logger (`startTestApp(env, { logTo })`) and the lines it received. */
 export interface LogCapture {

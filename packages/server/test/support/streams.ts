@@ -1,5 +1,5 @@
 /** One event's data: an OpenAI chunk, an error, one of Parley's own events, or `[DONE]`. */
-// any: events come in many shapes, and each assertion reads the one it expects.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- events come in many shapes, and each assertion reads the one it expects
 export type SseData = any;
 
 /** One server-sent event: its data (JSON parsed, `[DONE]` kept as a string) and its id, if any. */

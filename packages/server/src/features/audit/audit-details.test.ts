@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { changedFields, withoutSecrets } from '../src/features/audit/audit-details.js';
+import { changedFields, withoutSecrets } from './audit-details.js';
 
 describe('audit details', () => {
   it('keeps only changed fields as before/after pairs', () => {
