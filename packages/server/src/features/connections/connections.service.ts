@@ -1,3 +1,4 @@
+import type { ConnectionTestResult } from '@parley/wire';
 import { randomUUID } from 'node:crypto';
 import { httpErrors } from '../../http/errors.js';
 import type { ConnectionRow, ConnectionType } from '../../platform/db/schema.js';
@@ -16,7 +17,6 @@ import { maskApiKey, parseModelIds } from './connections.presenter.js';
 export { parseModelIds };
 
 /** Outcome of trying a connection's model list. */
-export type ConnectionTestResult = { ok: true; models: number; latency_ms: number } | { ok: false; error: string };
 
 /** Called after any connection changes, so dependants (the model list cache) can forget what they derived. */
 export type ConnectionsListener = () => Promise<void> | void;

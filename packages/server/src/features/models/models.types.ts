@@ -1,18 +1,9 @@
+import type { ModelInfo } from '@parley/wire';
 import type { ConnectionType } from '../../platform/db/schema.js';
 import type { UpstreamTarget } from '../../platform/llm/types.js';
 
-/** A model as listed by GET /api/models. */
-export interface ModelInfo {
-  id: string;
-  object: 'model';
-  created: number;
-  owned_by: string;
-  name: string;
-  connection_id: string;
-  connection_type: ConnectionType;
-  /** Set for presets: the base model they build on. */
-  base_model_id?: string;
-}
+/** A model as listed by GET /api/models: the wire shape. */
+export type { ModelInfo };
 
 /** A preset's additions to a request: applied before it goes upstream. */
 export interface PresetDefaults {
