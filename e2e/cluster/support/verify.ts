@@ -15,12 +15,18 @@ export interface LostWrite {
   detail: string;
 }
 
+/** A saved answer that is not exactly the model's. */
+export interface InexactAnswer extends LostWrite {
+  /** Finished, without error, and the model's answer preceded by something (a repeated start after a takeover). */
+  isRepeatedPrefix: boolean;
+}
+
 /** What the read-back found. */
 export interface Verification {
   /** Acknowledged writes gone or changed: sessions, chats, titles, files, saved questions and answers. */
   lost: LostWrite[];
   /** Saved answers that are there but not exactly the model's answer, finished (e.g. repeated text after a takeover). */
-  inexact: LostWrite[];
+  inexact: InexactAnswer[];
   /** Poisoned answers not saved as finished with an error. */
   poisonNotFailed: LostWrite[];
   /** How much was read back. */
@@ -89,7 +95,8 @@ export async function verifyLedger(ctx: LoadContext, phases?: ReadonlySet<string
     }
     result.counts.answers++;
     if (saved.content !== stream.expected || !saved.done || saved.error) {
-      result.inexact.push({ phase: stream.phase, what: `answer ${generationId} in chat ${chat.id}`, detail: `${got}; expected ${JSON.stringify(stream.expected)}` });
+      const isRepeatedPrefix = saved.done === true && !saved.error && typeof saved.content === 'string' && saved.content.endsWith(stream.expected);
+      result.inexact.push({ phase: stream.phase, what: `answer ${generationId} in chat ${chat.id}`, detail: `${got}; expected ${JSON.stringify(stream.expected)}`, isRepeatedPrefix });
     }
   });
   const files = ledger.files.filter((f) => isIn(f.phase));
