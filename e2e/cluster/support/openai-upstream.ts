@@ -85,10 +85,13 @@ export async function startOpenAiUpstream(fake: FakeLlm): Promise<OpenAiUpstream
   const calls = new Map<string, number>();
   const isPoisonEmulated = !isKnownModel(POISON_MODEL);
   const fakeUrl = new URL(fake.url);
+  // Idle connections to the fake are dropped well before the fake's own 30 s keep-alive ends, so a
+  // request never goes out on a connection the fake is closing (a 502 Parley would rightly report).
+  const agent = new http.Agent({ keepAlive: true, timeout: 10_000 });
 
   const forward = (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer | undefined, filter?: BodyFilter) => {
     const headers = { ...req.headers, host: fakeUrl.host, ...(body ? { 'content-length': String(body.length) } : {}) };
-    const upstream = http.request({ host: fakeUrl.hostname, port: fakeUrl.port, path: req.url, method: req.method, headers }, (answer) => {
+    const upstream = http.request({ host: fakeUrl.hostname, port: fakeUrl.port, path: req.url, method: req.method, headers, agent }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.on('data', (chunk: Buffer) => (filter ? filter.data(chunk) : res.write(chunk)));
       answer.once('end', () => {
@@ -132,6 +135,8 @@ export async function startOpenAiUpstream(fake: FakeLlm): Promise<OpenAiUpstream
       forward(req, res, sent, isPoisoned && body.stream === true ? poisoning(res) : undefined);
     })().catch(() => res.destroy());
   });
+  // As the fake does: Parley's connections stay open between answers, as they would to a real upstream.
+  server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
@@ -139,6 +144,7 @@ export async function startOpenAiUpstream(fake: FakeLlm): Promise<OpenAiUpstream
     calls,
     close: () =>
       new Promise<void>((resolve) => {
+        agent.destroy();
         server.closeAllConnections();
         server.close(() => resolve());
       }),
