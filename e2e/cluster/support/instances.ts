@@ -40,6 +40,9 @@ export async function migrate(env: Record<string, string>): Promise<void> {
   if (code !== 0) throw new Error(`migrate exited with ${code}: ${output}`);
 }
 
+/** How long a crashed instance stays down before it is started again. */
+const crashRestartMs = 1000;
+
 /** One Parley instance: a process that can be killed, drained and started again on the same port. */
 export class Instance {
   private child: ChildProcess | undefined;
@@ -50,6 +53,8 @@ export class Instance {
   readonly unexpectedExits: string[] = [];
   private isStopExpected = false;
   starts = 0;
+  /** Told of every crash; the instance is started again `crashRestartMs` later, as an orchestrator would. */
+  onCrash: ((detail: string) => void) | undefined;
 
   constructor(
     readonly name: string,
@@ -82,7 +87,14 @@ export class Instance {
     this.log += `\n--- ${this.name} start #${this.starts} at ${new Date().toISOString()}\n`;
     this.exitedPromise = new Promise((resolve) =>
       child.once('exit', (code, signal) => {
-        if (!this.isStopExpected) this.unexpectedExits.push(`${this.name} exited by itself (code ${code}, signal ${signal})`);
+        if (!this.isStopExpected) {
+          const detail = `${this.name} exited by itself (code ${code}, signal ${signal})`;
+          this.unexpectedExits.push(detail);
+          this.onCrash?.(detail);
+          setTimeout(() => {
+            if (!this.isRunning && !this.isStopExpected) this.start();
+          }, crashRestartMs).unref();
+        }
         resolve({ code, signal });
       }),
     );
@@ -124,7 +136,7 @@ export class Instance {
   }
 }
 
-/** Ends what is left of the instances at teardown. */
+/** Ends what is left of the instances at teardown (a crashed one is not started again). */
 export async function killAll(instances: Instance[]): Promise<void> {
-  await Promise.all(instances.filter((instance) => instance.isRunning).map((instance) => instance.kill()));
+  await Promise.all(instances.map((instance) => instance.kill()));
 }

@@ -100,6 +100,8 @@ export interface Postgres {
   url: string;
   /** `pg_ctl restart -m fast`: disconnects everyone, shuts down cleanly, starts again. */
   restart(): Promise<void>;
+  /** `pg_ctl stop -m immediate` (no clean shutdown, as a crash), down for `downMs`, then started again (crash recovery). */
+  outage(downMs: number): Promise<void>;
   isUp(): Promise<boolean>;
   stop(): Promise<void>;
 }
@@ -141,6 +143,11 @@ export async function startPostgres(dir: string): Promise<Postgres> {
     isUp,
     // pg_ctl restart reuses the options the server was started with (postmaster.opts).
     restart: () => must('pg_ctl restart', pgTool('pg_ctl', ['restart', '-D', dataDir, '-l', logFile, '-m', 'fast', '-w', '-t', '60'])),
+    async outage(downMs) {
+      await must('pg_ctl stop', pgTool('pg_ctl', ['stop', '-D', dataDir, '-m', 'immediate', '-w', '-t', '30']));
+      await sleep(downMs);
+      await must('pg_ctl start', pgTool('pg_ctl', ['start', '-D', dataDir, '-l', logFile, '-o', options, '-w', '-t', '60']));
+    },
     async stop() {
       await pgTool('pg_ctl', ['stop', '-D', dataDir, '-m', 'immediate', '-w', '-t', '30']).catch(() => undefined);
     },

@@ -1,6 +1,8 @@
 // A streamed completion saved into a chat, read as a resuming client would:
 // when the stream breaks (its instance died, or a 5xx), it asks any instance,
-// through nginx, for the rest after the last event id it saw, until `[DONE]`.
+// through nginx, for the rest after the last event id it saw (`Last-Event-ID`),
+// until `[DONE]`. A takeover event in `regenerate` mode starts the answer again:
+// the client drops what it showed; in `continue` mode the rest is appended.
 import { expectedText } from '../../../packages/fake-llm/src/index.js';
 import type { Attempt, Recorder } from './client.js';
 import { sleep } from './services.js';
@@ -8,12 +10,17 @@ import { sleep } from './services.js';
 /** One stream as the client lived it. */
 export interface StreamRecord {
   phase: string;
+  /** performance.now() when the stream was asked for. */
+  startedAt: number;
+  model: string;
   chatId: string;
   prompt: string;
   expected: string;
   generationId?: string;
   /** The start was answered with 200: the stream must end with exactly the expected text. */
   isStarted: boolean;
+  /** How the start's last attempt ended when it was refused. */
+  startOutcome?: Attempt['outcome'];
   /** The answer as the client assembled it: before the break, then each resumed part. */
   text: string;
   ok: boolean;
@@ -21,6 +28,10 @@ export interface StreamRecord {
   resumes: number;
   /** A resumed part said another instance took the generation over. */
   isTakenOver: boolean;
+  /** The modes of the takeover events seen. */
+  takeoverModes: string[];
+  /** The stream ended with an error event (expected of a poisoned upstream). */
+  error?: string;
   /** Every resume attempt's outcome (status, or how it failed). */
   resumeAttempts: Attempt['outcome'][];
   problem?: string;
@@ -34,7 +45,7 @@ interface ReadState {
   lastId?: string;
   isDone: boolean;
   error?: string;
-  isTakenOver: boolean;
+  takeoverModes: string[];
 }
 
 const streamTimeoutMs = 30_000;
@@ -53,7 +64,15 @@ function handleEvent(block: string, state: ReadState): void {
   }
   if (data) {
     const event = JSON.parse(data);
-    if (event?.parley?.event === 'takeover') state.isTakenOver = true;
+    if (event?.parley?.event === 'takeover') {
+      const mode = String(event.parley.mode);
+      state.takeoverModes.push(mode);
+      // The answer starts again on the new instance: what was shown is replaced.
+      if (mode === 'regenerate') {
+        state.confirmed = '';
+        state.pending = '';
+      }
+    }
     if (event?.error) state.error = String(event.error.message ?? JSON.stringify(event.error));
     const content = event?.choices?.[0]?.delta?.content;
     if (typeof content === 'string') state.pending += content;
@@ -102,33 +121,39 @@ export async function streamCompletion(
   chatId: string,
   prompt: string,
   tokens: number,
+  model = 'fake-model',
+  kind = 'completion',
 ): Promise<StreamRecord> {
   const messages = [{ role: 'user' as const, content: prompt }];
   const record: StreamRecord = {
     phase: recorder.phase,
+    startedAt: performance.now(),
+    model,
     chatId,
     prompt,
-    expected: expectedText({ model: 'fake-model', messages }, tokens),
+    expected: expectedText({ model, messages }, tokens),
     text: '',
     isStarted: false,
     ok: false,
     resumes: 0,
     isTakenOver: false,
+    takeoverModes: [],
     resumeAttempts: [],
   };
-  const state: ReadState = { confirmed: '', pending: '', isDone: false, isTakenOver: false };
+  const state: ReadState = { confirmed: '', pending: '', isDone: false, takeoverModes: [] };
   const deadline = Date.now() + streamDeadlineMs;
   const headers = { authorization: `Bearer ${token}` };
 
   const opened: { response?: Response } = {};
-  const start = await recorder.send('completion', `${baseUrl}/api/chat/completions`, () => ({
+  const start = await recorder.send(kind, `${baseUrl}/api/chat/completions`, () => ({
     method: 'POST',
     headers: { ...headers, 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'fake-model', messages, stream: true, chat_id: chatId, parent_id: null }),
+    body: JSON.stringify({ model, messages, stream: true, chat_id: chatId, parent_id: null }),
   }), { timeoutMs: streamTimeoutMs, onStream: (response) => (opened.response = response) });
   const started = opened.response;
   if (!start.ok || !started) {
     record.problem = `start failed: ${start.status ?? 'no response'}`;
+    if (start.outcome !== undefined) record.startOutcome = start.outcome;
     return record;
   }
   record.isStarted = true;
@@ -160,8 +185,12 @@ export async function streamCompletion(
     await consume(response, state);
   }
   record.text = state.confirmed;
-  record.isTakenOver = state.isTakenOver;
-  if (state.error) record.problem = `error event: ${state.error}`;
+  record.isTakenOver = state.takeoverModes.length > 0;
+  record.takeoverModes = state.takeoverModes;
+  if (state.error) {
+    record.error = state.error;
+    record.problem = `error event: ${state.error}`;
+  }
   else if (!state.isDone) record.problem ??= `no [DONE] after ${record.resumes} resumes (attempts: ${record.resumeAttempts.join(', ')})`;
   else if (record.text !== record.expected) record.problem = 'assembled text differs from the expected answer';
   record.ok = record.problem === undefined;
