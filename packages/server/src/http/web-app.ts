@@ -9,6 +9,12 @@ export const defaultWebDist = fileURLToPath(new URL('../../../web/dist', import.
 
 const apiPrefixes = ['/api/', '/ollama/', '/health', '/ready'];
 
+/** True for the server's own paths (API, Ollama proxy, probes), as opposed to the web app's pages and files. */
+export function isServerPath(url: string): boolean {
+  const path = url.split('?')[0] ?? '';
+  return apiPrefixes.some((prefix) => path.startsWith(prefix));
+}
+
 /**
  * Serves the built web app at `/`: hashed assets cached for a year, index.html
  * never cached. Returns the SPA fallback for unknown page paths, or undefined
@@ -28,8 +34,7 @@ export async function serveWebApp(app: App, root = defaultWebDist) {
   });
   /** Client-side routes (/c/123, /admin) load index.html; API paths keep their JSON 404. */
   return (request: FastifyRequest, reply: FastifyReply): boolean => {
-    const path = request.url.split('?')[0] ?? '';
-    if (request.method !== 'GET' || apiPrefixes.some((prefix) => path.startsWith(prefix))) return false;
+    if (request.method !== 'GET' || isServerPath(request.url)) return false;
     void reply.header('cache-control', 'no-cache').sendFile('index.html');
     return true;
   };

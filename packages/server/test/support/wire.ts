@@ -56,7 +56,7 @@ export interface PublicConfig {
   name: string;
   version: string;
   onboarding: boolean;
-  features: { enable_signup: boolean };
+  features: { enable_signup: boolean; enable_remote_images: boolean };
 }
 export type Settings = RuntimeSettings;
 export interface ApiKey {
