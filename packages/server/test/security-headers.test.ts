@@ -29,6 +29,8 @@ function expectSecurityHeaders(headers: Headers, what: string): void {
   expect(csp.get('default-src'), what).toEqual(["'self'"]);
   expect(csp.get('script-src'), what).toEqual(["'self'"]);
   expect(csp.get('style-src'), what).toEqual(["'self'"]);
+  expect(csp.get('style-src-elem'), what).toEqual(["'self'"]);
+  expect(csp.get('script-src-attr'), what).toEqual(["'none'"]);
   expect(csp.get('frame-ancestors'), what).toEqual(["'none'"]);
   expect(csp.get('connect-src'), what).toEqual(["'self'"]);
   expect(csp.get('object-src'), what).toEqual(["'none'"]);
