@@ -14,7 +14,7 @@ import { metricsRoute, startMetricsServer } from './http/metrics-endpoint.js';
 import { installRequestTelemetry } from './http/request-telemetry.js';
 import { installRequestTracing } from './http/request-tracing.js';
 import { installSecurityHeaders } from './http/security-headers.js';
-import { serveWebApp } from './http/web-app.js';
+import { inlineScriptHashes, serveWebApp } from './http/web-app.js';
 import { connectDb } from './platform/db/connect.js';
 import { migrateToLatest } from './platform/db/migrate.js';
 import { UpstreamClient } from './platform/llm/upstream-client.js';
@@ -157,6 +157,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   await installSecurityHeaders(app, {
     isHttps: config.WEBUI_SESSION_COOKIE_SECURE,
     remoteImagesAllowed: async () => (await settings.get()).ENABLE_REMOTE_IMAGES,
+    inlineScriptHashes: inlineScriptHashes(options.webRoot),
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,6 +20,10 @@ function cspOf(headers: Headers): Map<string, string[]> {
   );
 }
 
+// The page's one inline script (the theme, set before the first paint) and its CSP hash.
+const inlineScript = "document.documentElement.dataset.theme = 'dark';";
+const inlineScriptHash = `'sha256-${createHash('sha256').update(inlineScript).digest('base64')}'`;
+
 /** The headers every response must carry, whatever it is. */
 function expectSecurityHeaders(headers: Headers, what: string): void {
   expect(headers.get('x-content-type-options'), what).toBe('nosniff');
@@ -27,7 +32,8 @@ function expectSecurityHeaders(headers: Headers, what: string): void {
   expect(headers.get('permissions-policy'), what).toMatch(/camera=\(\).*microphone=\(\).*geolocation=\(\)/);
   const csp = cspOf(headers);
   expect(csp.get('default-src'), what).toEqual(["'self'"]);
-  expect(csp.get('script-src'), what).toEqual(["'self'"]);
+  // Scripts from the server's own files, plus exactly the page's own inline script.
+  expect(csp.get('script-src'), what).toEqual(["'self'", inlineScriptHash]);
   expect(csp.get('style-src'), what).toEqual(["'self'"]);
   expect(csp.get('style-src-elem'), what).toEqual(["'self'"]);
   expect(csp.get('script-src-attr'), what).toEqual(["'none'"]);
@@ -45,7 +51,10 @@ describe('security headers', () => {
   beforeAll(async () => {
     webRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-web-'));
     fs.mkdirSync(path.join(webRoot, 'assets'));
-    fs.writeFileSync(path.join(webRoot, 'index.html'), '<!doctype html><title>Parley</title><div id="root"></div>');
+    fs.writeFileSync(
+      path.join(webRoot, 'index.html'),
+      `<!doctype html><title>Parley</title><script>${inlineScript}</script><script type="module" src="/assets/app-abc123.js"></script><div id="root"></div>`,
+    );
     fs.writeFileSync(path.join(webRoot, 'assets', 'app-abc123.js'), 'console.log("hi")');
     app = await startTestApp({}, { webRoot });
     admin = await signUp(app);
@@ -91,7 +100,7 @@ describe('security headers', () => {
     const page = await fetch(`${app.url}/c/some-chat`);
     expect(cspOf(page.headers).get('img-src')).toEqual(["'self'", 'data:', 'blob:', 'https:', 'http:']);
     // Everything else in the policy stays as strict.
-    expect(cspOf(page.headers).get('script-src')).toEqual(["'self'"]);
+    expect(cspOf(page.headers).get('script-src')).toEqual(["'self'", inlineScriptHash]);
 
     await app.request('POST', '/api/v1/auths/admin/config', { token: admin.token, body: { ENABLE_REMOTE_IMAGES: false } });
     expect(cspOf((await fetch(`${app.url}/`)).headers).get('img-src')).toEqual(["'self'", 'data:', 'blob:']);

@@ -9,6 +9,8 @@ export interface SecurityHeadersOptions {
   isHttps: boolean;
   /** Whether an admin lets answers show images from other sites (cached by its owner; read once per page load). */
   remoteImagesAllowed: () => Promise<boolean>;
+  /** `'sha256-…'` of the page's own inline scripts, the only inline scripts allowed. */
+  inlineScriptHashes: string[];
 }
 
 /**
@@ -22,17 +24,17 @@ const remoteImagePages = new WeakSet<ServerResponse>();
 
 /**
  * The Content-Security-Policy. Scripts and style sheets come only from the app's own files (the
- * built page has no inline script or `<style>`). Style *attributes* are allowed ('unsafe-inline'
+ * built page has no `<style>`, and its one inline script is allowed by its hash). Style *attributes* are allowed ('unsafe-inline'
  * in `style-src-attr` only): KaTeX writes its layout as `style="…"` in HTML that rehype-katex
  * parses with the browser's HTML parser, which the CSP checks (React's own `style` props go
  * through the CSSOM, which it does not). A style attribute runs no code, and the one way it could
  * send data out, a `url()`, is held by `img-src` and `font-src`. Parsing KaTeX's HTML in
  * JavaScript instead would have cost the math chunk 46 KB gzipped.
  */
-function directives(isHttps: boolean) {
+function directives(isHttps: boolean, scriptHashes: string[]) {
   return {
     'default-src': ["'self'"],
-    'script-src': ["'self'"],
+    'script-src': ["'self'", ...scriptHashes],
     'script-src-attr': ["'none'"],
     'style-src': ["'self'"],
     'style-src-elem': ["'self'"],
@@ -70,7 +72,7 @@ export async function installSecurityHeaders(app: FastifyInstance, options: Secu
     if (lastKnownRemoteImages) remoteImagePages.add(reply.raw);
   });
   await app.register(helmet, {
-    contentSecurityPolicy: { useDefaults: false, directives: directives(options.isHttps) },
+    contentSecurityPolicy: { useDefaults: false, directives: directives(options.isHttps, options.inlineScriptHashes) },
     // same-origin rather than no-referrer: under no-referrer browsers send `Origin: null` even on
     // same-origin POSTs, which the cross-site check cannot tell from a foreign page; same-origin keeps
     // the Origin and still tells other sites nothing.

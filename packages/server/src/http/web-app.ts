@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
@@ -13,6 +14,23 @@ const apiPrefixes = ['/api/', '/ollama/', '/health', '/ready'];
 export function isServerPath(url: string): boolean {
   const path = url.split('?')[0] ?? '';
   return apiPrefixes.some((prefix) => path.startsWith(prefix));
+}
+
+/**
+ * CSP source expressions (`'sha256-…'`) of the inline scripts in the built index.html (the theme
+ * applied before the first paint), so the policy allows exactly those and no other inline script,
+ * without a blocking request for a separate file. Empty when the web app has not been built.
+ */
+export function inlineScriptHashes(root = defaultWebDist): string[] {
+  let html: string;
+  try {
+    html = fs.readFileSync(`${root}/index.html`, 'utf8');
+  } catch {
+    return [];
+  }
+  return [...html.matchAll(/<script\b(?![^>]*\bsrc\s*=)[^>]*>([\s\S]*?)<\/script>/gi)].map(
+    (match) => `'sha256-${createHash('sha256').update(match[1] ?? '', 'utf8').digest('base64')}'`,
+  );
 }
 
 /**
