@@ -1,5 +1,5 @@
 import type { ApiKeyHint, NewApiKey, PublicConfig, Session } from '@parley/wire';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import type { App } from '../../http/app-types.js';
 import { callerOf } from '../../http/access.js';
 import { auditContextOf } from '../../http/audit-context.js';
