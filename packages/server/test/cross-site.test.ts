@@ -43,7 +43,7 @@ describe('cross-site requests with the session cookie', () => {
 
   it('refuses foreign origins whatever the content type, and cross-site fetch metadata', async () => {
     const before = await storedKeys();
-    const attempts = [
+    const attempts: Record<string, string>[] = [
       { origin: foreign, 'content-type': 'application/json', 'x-requested-with': 'XMLHttpRequest' },
       { origin: 'null', 'content-type': 'application/json' },
       { origin: `https://evil.${host}`, 'content-type': 'application/json' },
