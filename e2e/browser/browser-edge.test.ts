@@ -166,6 +166,7 @@ describe('the browser edge', () => {
     expect(await toggle.isChecked()).toBe(false);
     await toggle.check();
     await page.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
+    await screenshot(page, 'edge-admin-remote-images');
     await page.goto(imageChatUrl);
     const image = lastAnswer(page).locator('.markdown img');
     await image.waitFor();

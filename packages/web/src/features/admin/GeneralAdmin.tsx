@@ -50,7 +50,7 @@ export function GeneralAdmin() {
           <input type="checkbox" checked={config.ENABLE_REMOTE_IMAGES} onChange={(e) => void change({ ENABLE_REMOTE_IMAGES: e.target.checked })} />
           <span>
             Show images from other sites in answers
-            <small className="muted"> Off: they appear as links, so an answer cannot send data to another site by loading one. Applies when a page is reloaded.</small>
+            <small className="muted switch__hint">Off: they appear as links, so an answer cannot send data to another site by loading one. Applies when a page is reloaded.</small>
           </span>
         </label>
       )}
