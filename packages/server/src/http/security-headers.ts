@@ -24,12 +24,12 @@ const remoteImagePages = new WeakSet<ServerResponse>();
 
 /**
  * The Content-Security-Policy. Scripts and style sheets come only from the app's own files (the
- * built page has no `<style>`, and its one inline script is allowed by its hash). Style *attributes* are allowed ('unsafe-inline'
- * in `style-src-attr` only): KaTeX writes its layout as `style="…"` in HTML that rehype-katex
- * parses with the browser's HTML parser, which the CSP checks (React's own `style` props go
- * through the CSSOM, which it does not). A style attribute runs no code, and the one way it could
- * send data out, a `url()`, is held by `img-src` and `font-src`. Parsing KaTeX's HTML in
- * JavaScript instead would have cost the math chunk 46 KB gzipped.
+ * built page has no `<style>`, and its one inline script is allowed by its hash). Style
+ * *attributes* are allowed ('unsafe-inline' in `style-src-attr` only): KaTeX writes its layout as
+ * `style="…"` in HTML that rehype-katex parses with the browser's HTML parser, which the CSP
+ * checks (React's own `style` props go through the CSSOM, which it does not). A style attribute
+ * runs no code, and the one way it could send data out, a `url()`, is held by `img-src` and
+ * `font-src`. Parsing KaTeX's HTML in JavaScript instead would have cost the math chunk 46 KB gzipped.
  */
 function directives(isHttps: boolean, scriptHashes: string[]) {
   return {
