@@ -6,13 +6,15 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { installAccessControl, type RouteAccess } from './http/access.js';
+import { installCrossSiteGuard } from './http/cross-site.js';
 import type { App } from './http/app-types.js';
 import { installErrorHandler } from './http/error-handler.js';
 import { httpErrors } from './http/errors.js';
 import { metricsRoute, startMetricsServer } from './http/metrics-endpoint.js';
 import { installRequestTelemetry } from './http/request-telemetry.js';
 import { installRequestTracing } from './http/request-tracing.js';
-import { serveWebApp } from './http/web-app.js';
+import { installSecurityHeaders } from './http/security-headers.js';
+import { inlineScriptHashes, serveWebApp } from './http/web-app.js';
 import { connectDb } from './platform/db/connect.js';
 import { migrateToLatest } from './platform/db/migrate.js';
 import { UpstreamClient } from './platform/llm/upstream-client.js';
@@ -152,6 +154,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // Tracing first: every later hook, the request's log line included, runs inside its span.
   if (config.ENABLE_OTEL) installRequestTracing(app);
   installRequestTelemetry(app, metrics, currentTraceId);
+  await installSecurityHeaders(app, {
+    isHttps: config.WEBUI_SESSION_COOKIE_SECURE,
+    remoteImagesAllowed: async () => (await settings.get()).ENABLE_REMOTE_IMAGES,
+    inlineScriptHashes: inlineScriptHashes(options.webRoot),
+  });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.addHook('onRequest', async (request, reply) => {
@@ -164,6 +171,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   installErrorHandler(app, metrics, await serveWebApp(app, options.webRoot));
   await app.register(cookie);
   await app.register(multipart, { limits: { fileSize: config.FILE_MAX_SIZE, files: 1, fields: 10, parts: 20 } });
+  installCrossSiteGuard(app, { publicUrl: config.WEBUI_URL });
   const routes = installAccessControl(app, auth.authenticate);
 
   await generations.startBackgroundWork();

@@ -95,14 +95,18 @@ export const configSchema = z.object({
   GENERATION_TAKEOVER_MODE: z.enum(['continue', 'regenerate']).default('continue'),
   /** Generate chat titles with the model after the first exchange. */
   ENABLE_TITLE_GENERATION: bool.default(true),
+  /** Let answers show images from other sites (off: shown as links, and the page's CSP refuses them); admins can change it at run time. */
+  ENABLE_REMOTE_IMAGES: bool.default(false),
   /** Failed sign-ins allowed per account within LOGIN_RATE_LIMIT_WINDOW. */
   LOGIN_RATE_LIMIT: z.coerce.number().int().positive().default(10),
   /** Failed sign-ins allowed per client IP address (many people can share one) within the window. */
   LOGIN_RATE_LIMIT_PER_IP: z.coerce.number().int().positive().default(50),
   /** Window of the sign-in rate limit, in seconds. */
   LOGIN_RATE_LIMIT_WINDOW: seconds.default(300),
-  /** Mark the session cookie `Secure` (on behind HTTPS). */
+  /** Mark the session cookie `Secure` (on behind HTTPS); also turns on HSTS and `upgrade-insecure-requests`. */
   WEBUI_SESSION_COOKIE_SECURE: bool.default(false),
+  /** The address people open Parley at (e.g. `https://chat.example.com`); cookie-authenticated changes are also accepted from this origin. */
+  WEBUI_URL: z.url().optional(),
   /** Trust X-Forwarded-For from a proxy in front (`true`, or a comma-separated list of proxy addresses). */
   TRUST_PROXY: z
     .string()

@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'unauthenticated'
   | 'forbidden'
   | 'pending_approval'
+  | 'cross_site'
   | 'not_found'
   | 'conflict'
   | 'rate_limited'

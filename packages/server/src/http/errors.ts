@@ -21,6 +21,7 @@ export const httpErrors = {
   badRequest: (message: string) => new HttpError(400, 'bad_request', message),
   unauthenticated: (message = 'Not authenticated') => new HttpError(401, 'unauthenticated', message),
   forbidden: (message = 'You do not have permission to do this') => new HttpError(403, 'forbidden', message),
+  crossSite: (message: string) => new HttpError(403, 'cross_site', message),
   pending: () => new HttpError(403, 'pending_approval', 'Your account is waiting for an administrator to approve it'),
   notFound: (what: string) => new HttpError(404, 'not_found', `${what} not found`),
   conflict: (message: string) => new HttpError(409, 'conflict', message),

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
@@ -8,6 +9,29 @@ import type { App } from './app-types.js';
 export const defaultWebDist = fileURLToPath(new URL('../../../web/dist', import.meta.url));
 
 const apiPrefixes = ['/api/', '/ollama/', '/health', '/ready'];
+
+/** True for the server's own paths (API, Ollama proxy, probes), as opposed to the web app's pages and files. */
+export function isServerPath(url: string): boolean {
+  const path = url.split('?')[0] ?? '';
+  return apiPrefixes.some((prefix) => path.startsWith(prefix));
+}
+
+/**
+ * CSP source expressions (`'sha256-…'`) of the inline scripts in the built index.html (the theme
+ * applied before the first paint), so the policy allows exactly those and no other inline script,
+ * without a blocking request for a separate file. Empty when the web app has not been built.
+ */
+export function inlineScriptHashes(root = defaultWebDist): string[] {
+  let html: string;
+  try {
+    html = fs.readFileSync(`${root}/index.html`, 'utf8');
+  } catch {
+    return [];
+  }
+  return [...html.matchAll(/<script\b(?![^>]*\bsrc\s*=)[^>]*>([\s\S]*?)<\/script>/gi)].map(
+    (match) => `'sha256-${createHash('sha256').update(match[1] ?? '', 'utf8').digest('base64')}'`,
+  );
+}
 
 /**
  * Serves the built web app at `/`: hashed assets cached for a year, index.html
@@ -28,8 +52,7 @@ export async function serveWebApp(app: App, root = defaultWebDist) {
   });
   /** Client-side routes (/c/123, /admin) load index.html; API paths keep their JSON 404. */
   return (request: FastifyRequest, reply: FastifyReply): boolean => {
-    const path = request.url.split('?')[0] ?? '';
-    if (request.method !== 'GET' || apiPrefixes.some((prefix) => path.startsWith(prefix))) return false;
+    if (request.method !== 'GET' || isServerPath(request.url)) return false;
     void reply.header('cache-control', 'no-cache').sendFile('index.html');
     return true;
   };

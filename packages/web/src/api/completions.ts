@@ -1,4 +1,4 @@
-import { errorFrom } from './http';
+import { errorFrom, scriptedRequestHeader } from './http';
 import { readChunk, SseParser, type ChunkEvent } from './sse';
 
 /** An OpenAI chat message as sent upstream. */
@@ -88,6 +88,10 @@ export async function resumeCompletion(generationId: string, lastEventId: number
 
 /** Asks the server to stop a generation; the partial answer is kept. */
 export async function stopGeneration(generationId: string): Promise<void> {
-  const response = await fetch(`/api/chat/completions/${encodeURIComponent(generationId)}/stop`, { method: 'POST', credentials: 'same-origin' });
+  const response = await fetch(`/api/chat/completions/${encodeURIComponent(generationId)}/stop`, {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers: scriptedRequestHeader,
+  });
   if (!response.ok && response.status !== 404) throw await errorFrom(response);
 }

@@ -1,11 +1,12 @@
 import type { ErrorBody, UploadedFile } from '@parley/wire';
-import { ApiError } from './http';
+import { ApiError, scriptedRequestHeader } from './http';
 
 /** Uploads one file as multipart `file`, reporting progress from 0 to 1. XHR, since fetch cannot report upload progress. */
 export function uploadFile(file: File, onProgress: (fraction: number) => void, signal?: AbortSignal): Promise<UploadedFile> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', '/api/v1/files/');
+    for (const [name, value] of Object.entries(scriptedRequestHeader)) xhr.setRequestHeader(name, value);
     xhr.responseType = 'json';
     xhr.upload.onprogress = (event) => {
       if (event.lengthComputable) onProgress(event.loaded / event.total);

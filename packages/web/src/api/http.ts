@@ -45,13 +45,23 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * Marks a change as made by this app's scripts: the server refuses cookie-authenticated changes
+ * that carry neither a JSON body nor this header (a form on another site can send neither).
+ */
+export const scriptedRequestHeader = { 'x-requested-with': 'XMLHttpRequest' } as const;
+
 /** Calls the API with the session cookie; JSON in and out; throws ApiError on a non-2xx status. */
 export async function api<T>(path: string, { method = 'GET', body, signal }: RequestOptions = {}): Promise<T> {
   const response = await fetch(path, {
     method,
     signal,
     credentials: 'same-origin',
-    headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+    headers: {
+      accept: 'application/json',
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(method === 'GET' ? {} : scriptedRequestHeader),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (!response.ok) throw await errorFrom(response);

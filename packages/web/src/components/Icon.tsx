@@ -27,6 +27,7 @@ const paths = {
   wifiOff: 'M3 3l18 18M9 17a4 4 0 0 1 6 0M5 13a10 10 0 0 1 5-3M19 13a10 10 0 0 0-3-2M12 20h.01',
   alert: 'M12 3l10 18H2L12 3zM12 10v5M12 18v.01',
   chevronDown: 'M6 9l6 6 6-6',
+  image: 'M4 5h16v14H4zM4 16l5-5 4 4 3-3 4 4M15 9h.01',
   key: 'M15 9a4 4 0 1 1-4 4l-7 7H2v-3l7-7a4 4 0 0 1 6-1zM16 8h.01',
 } as const;
 

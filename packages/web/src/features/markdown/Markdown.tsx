@@ -2,6 +2,7 @@ import { isValidElement, memo, useEffect, useState, type ReactNode } from 'react
 import ReactMarkdown, { type Components } from 'react-markdown';
 import remarkGfm from 'remark-gfm';
 import { CodeBlock } from './CodeBlock';
+import { MarkdownImage, urlTransform } from './images';
 import { hasMath, loadedMath, loadMath, normaliseMathDelimiters, type MathPlugins } from './math';
 
 function textOf(node: ReactNode): string {
@@ -11,7 +12,7 @@ function textOf(node: ReactNode): string {
   return '';
 }
 
-const components: Components = {
+const shared: Components = {
   pre({ children }) {
     const code = isValidElement<{ className?: string; children?: ReactNode }>(children) ? children : null;
     const language = /language-([\w+#.-]+)/.exec(code?.props.className ?? '')?.[1] ?? '';
@@ -33,6 +34,10 @@ const components: Components = {
   },
 };
 
+/** Remote images shown as links (the default), or loaded (an admin allowed them). */
+const components: Components = { ...shared, img: ({ src, alt, title }) => <MarkdownImage src={src} alt={alt} title={title} allowRemote={false} /> };
+const componentsWithRemoteImages: Components = { ...shared, img: ({ src, alt, title }) => <MarkdownImage src={src} alt={alt} title={title} allowRemote /> };
+
 const gfmOnly = [remarkGfm];
 
 function useMath(isNeeded: boolean): MathPlugins | null {
@@ -43,8 +48,11 @@ function useMath(isNeeded: boolean): MathPlugins | null {
   return isNeeded ? plugins : null;
 }
 
-/** Renders a message's Markdown: GFM (tables, lists, task lists), highlighted code and, when present, KaTeX math. */
-export const Markdown = memo(function Markdown({ content }: { content: string }) {
+/**
+ * Renders a message's Markdown: GFM (tables, lists, task lists), highlighted code and, when present,
+ * KaTeX math. Images from other sites are shown as links unless `allowRemoteImages`.
+ */
+export const Markdown = memo(function Markdown({ content, allowRemoteImages = false }: { content: string; allowRemoteImages?: boolean }) {
   const isMath = hasMath(content) || content.includes('\\(') || content.includes('\\[');
   const math = useMath(isMath);
   return (
@@ -52,7 +60,8 @@ export const Markdown = memo(function Markdown({ content }: { content: string })
       <ReactMarkdown
         remarkPlugins={math ? [remarkGfm, ...math.remark] : gfmOnly}
         rehypePlugins={math ? math.rehype : undefined}
-        components={components}
+        components={allowRemoteImages ? componentsWithRemoteImages : components}
+        urlTransform={urlTransform}
       >
         {math ? normaliseMathDelimiters(content) : content}
       </ReactMarkdown>
