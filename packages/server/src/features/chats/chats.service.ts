@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Updateable } from 'kysely';
 import { httpErrors } from '../../http/errors.js';
-import type { ChatsTable, Database, MessageRow } from '../../platform/db/schema.js';
+import type { ChatsTable, Database } from '../../platform/db/schema.js';
 import type { Platform } from '../../platform/platform.js';
 import type { EventsService } from '../events/events.service.js';
+import { readAllChats, startedEarly } from './chats.export.js';
 import * as repo from './chats.repo.js';
 import type { AddMessageInput, ChatJson, ImportItem, PageQuery } from './chats.schema.js';
 import {
@@ -197,12 +198,12 @@ export function createChatsService(platform: Platform, events: ChatEvents) {
       return copy;
     },
 
-    /** Every chat of the caller, archived ones too, with their messages (two queries). */
-    async exportAll(userId: string): Promise<FullChat[]> {
-      const [chats, messages] = await Promise.all([repo.listAllChats(db, userId), repo.listMessagesOfUser(db, userId)]);
-      const byChat = new Map<string, MessageRow[]>(chats.map((chat) => [chat.id, []]));
-      for (const message of messages) byChat.get(message.chat_id)?.push(message);
-      return chats.map((chat) => ({ chat, messages: byChat.get(chat.id) ?? [] }));
+    /**
+     * Every chat of the caller, archived ones too, with their messages, one chat at a time, read
+     * page by page as the consumer pulls (bounded memory). The first page is read before this resolves.
+     */
+    exportAll(userId: string): Promise<AsyncGenerator<FullChat>> {
+      return startedEarly(readAllChats(db, userId));
     },
 
     /** Imports exported chats as new chats of the caller, all or none; message ids are kept unless taken. */
