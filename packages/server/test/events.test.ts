@@ -4,6 +4,7 @@ import { newChat, signUp, type TestUser } from './support/factories.js';
 import { eventually, listenToEvents as listen, readSse } from './support/streams.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 import { testDialect } from './support/test-database.js';
+import type { Chat, Message } from './support/wire.js';
 
 describe('user events', () => {
   let fake: FakeLlm;
@@ -58,13 +59,13 @@ describe('user events', () => {
 
   it('tell of every change made through the chats API, once it succeeded', async () => {
     const tab = await listen(first, user.token);
-    const call = async (method: string, path: string, body?: unknown) => {
-      const response = await second.request(method, `/api/v1/chats${path}`, { token: user.token, body });
+    const call = async <T = unknown>(method: string, path: string, body?: unknown) => {
+      const response = await second.request<T>(method, `/api/v1/chats${path}`, { token: user.token, body });
       expect(response.status, `${method} ${path}`).toBe(200);
       return response.body;
     };
     try {
-      const chat = await call('POST', '/new', { chat: { title: 'Evented' } });
+      const chat = await call<Chat>('POST', '/new', { chat: { title: 'Evented' } });
       await call('POST', '/import', { chat: { title: 'Imported' } });
       await call('POST', '/archive/all');
       await call('POST', '/unarchive/all');
@@ -72,7 +73,7 @@ describe('user events', () => {
       await call('POST', `/${chat.id}/pin`);
       await call('POST', `/${chat.id}/archive`);
       await call('POST', `/${chat.id}/clone`, { title: 'Copy' });
-      const message = await call('POST', `/${chat.id}/messages`, { parent_id: null, role: 'user', content: 'hello' });
+      const message = await call<Message>('POST', `/${chat.id}/messages`, { parent_id: null, role: 'user', content: 'hello' });
       await call('POST', `/${chat.id}/current`, { message_id: message.id });
       // Reads and failures tell nobody.
       await call('GET', `/${chat.id}`);
