@@ -54,7 +54,8 @@ export function chatsRoutes(app: App, chats: ChatsService): void {
   );
 
   // Streamed, a chat at a time: NDJSON for clients that ask for it as Open WebUI's do, else one JSON array.
-  app.get(`${base}/all`, { config: verified }, async (request, reply) => {
+  // No HEAD twin: Fastify would read the whole export only to throw it away.
+  app.get(`${base}/all`, { config: verified, exposeHeadRoute: false }, async (request, reply) => {
     const all = await chats.exportAll(callerOf(request).id);
     const isNdjson = asksForNdjson(request.headers.accept);
     return reply
