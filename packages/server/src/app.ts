@@ -8,6 +8,7 @@ import type { Config } from './config.js';
 import { installAccessControl, type RouteAccess } from './http/access.js';
 import { installCrossSiteGuard } from './http/cross-site.js';
 import type { App } from './http/app-types.js';
+import { installRejectedBodyDrain } from './http/body-drain.js';
 import { installErrorHandler } from './http/error-handler.js';
 import { httpErrors } from './http/errors.js';
 import { metricsRoute, startMetricsServer } from './http/metrics-endpoint.js';
@@ -168,6 +169,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     }
   });
   acceptEmptyJsonBodies(app);
+  // An early answer (413, 401, …) reaches a client still sending its body, instead of a reset connection.
+  installRejectedBodyDrain(app);
   installErrorHandler(app, metrics, await serveWebApp(app, options.webRoot));
   await app.register(cookie);
   await app.register(multipart, { limits: { fileSize: config.FILE_MAX_SIZE, files: 1, fields: 10, parts: 20 } });

@@ -83,6 +83,10 @@ export const configSchema = z.object({
   MAX_BODY_SIZE: z.coerce.number().int().positive().default(10 * 1024 * 1024),
   /** Largest accepted uploaded file, in bytes. */
   FILE_MAX_SIZE: z.coerce.number().int().positive().default(100 * 1024 * 1024),
+  /** Bytes of stored chat messages (text, details, attachments' records) a user may keep; unset: no limit. */
+  CHAT_MAX_CONTENT_BYTES_PER_USER: z.coerce.number().int().positive().optional(),
+  /** Open `/api/v1/events` streams a user may hold on one instance; the next is refused with 429. */
+  MAX_EVENT_STREAMS_PER_USER: z.coerce.number().int().positive().max(1000).default(10),
   /** Seconds to wait for an upstream model's response headers, and the longest silence inside a stream. */
   AIOHTTP_CLIENT_TIMEOUT: seconds.default(300),
   /** Seconds to wait for one connection's model list before leaving it out. */

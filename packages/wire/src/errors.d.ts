@@ -5,6 +5,7 @@ export type ErrorCode =
   | 'malformed_json'
   | 'unsupported_media_type'
   | 'payload_too_large'
+  | 'quota_exceeded'
   | 'unauthenticated'
   | 'forbidden'
   | 'pending_approval'

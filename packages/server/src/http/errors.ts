@@ -26,6 +26,8 @@ export const httpErrors = {
   notFound: (what: string) => new HttpError(404, 'not_found', `${what} not found`),
   conflict: (message: string) => new HttpError(409, 'conflict', message),
   payloadTooLarge: (message: string) => new HttpError(413, 'payload_too_large', message),
+  /** A per-user storage limit would be passed (the request itself may be small). */
+  quotaExceeded: (message: string) => new HttpError(413, 'quota_exceeded', message),
   rateLimited: (message: string, retryAfterMs: number) =>
     new HttpError(429, 'rate_limited', message, { 'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) }),
   upstream: (message: string) => new HttpError(502, 'upstream_error', message),

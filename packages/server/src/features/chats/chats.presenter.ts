@@ -1,4 +1,5 @@
 import type { Chat, ChatSummary as ChatSummaryResponse, Message } from '@parley/wire';
+import { jsonPieces } from '../../http/json-pieces.js';
 import type { ChatRow, MessageRow } from '../../platform/db/schema.js';
 import { readChatMeta, type ChatSummary } from './chats.repo.js';
 import { childrenIndex, messageFromRow, pathTo, type TreeMessage } from './message-tree.js';
@@ -68,4 +69,23 @@ export function toChatResponse(chat: ChatRow, rows: readonly MessageRow[]): Chat
     created_at: seconds(chat.created_at),
     updated_at: seconds(chat.updated_at),
   };
+}
+
+/** An export as NDJSON, one chat per line (what Open WebUI's `GET /chats/all` sends), written in pieces of a chat. */
+export async function* toChatsNdjson(chats: AsyncIterable<{ chat: ChatRow; messages: readonly MessageRow[] }>): AsyncGenerator<string> {
+  for await (const { chat, messages } of chats) {
+    yield* jsonPieces(toChatResponse(chat, messages));
+    yield '\n';
+  }
+}
+
+/** An export as one JSON array (older clients' `GET /chats/all`), written in pieces of a chat. */
+export async function* toChatsJsonArray(chats: AsyncIterable<{ chat: ChatRow; messages: readonly MessageRow[] }>): AsyncGenerator<string> {
+  let separator = '[';
+  for await (const { chat, messages } of chats) {
+    yield separator;
+    yield* jsonPieces(toChatResponse(chat, messages));
+    separator = ',';
+  }
+  yield separator === '[' ? '[]' : ']';
 }

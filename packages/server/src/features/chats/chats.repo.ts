@@ -53,9 +53,11 @@ export function findChat(db: Q, userId: string, chatId: string): Promise<ChatRow
   return db.selectFrom('chats').selectAll().where('id', '=', chatId).where('user_id', '=', userId).executeTakeFirst();
 }
 
-/** Every chat of a user, newest activity first. */
-export function listAllChats(db: Q, userId: string): Promise<ChatRow[]> {
-  return db.selectFrom('chats').selectAll().where('user_id', '=', userId).orderBy('updated_at', 'desc').orderBy('id', 'desc').execute();
+/** The next `limit` chats of a user after `afterId`, in id order (an export's pages: an edit cannot move a chat past the cursor). */
+export function listChatsAfter(db: Q, userId: string, afterId: string | null, limit: number): Promise<ChatRow[]> {
+  let query = db.selectFrom('chats').selectAll().where('user_id', '=', userId);
+  if (afterId !== null) query = query.where('id', '>', afterId);
+  return query.orderBy('id').limit(limit).execute();
 }
 
 /** Inserts a chat. */
@@ -122,16 +124,52 @@ export function listMessages(db: Q, chatId: string): Promise<MessageRow[]> {
   return db.selectFrom('messages').selectAll().where('chat_id', '=', chatId).orderBy('created_at').orderBy('id').execute();
 }
 
-/** Every message of every chat of a user, oldest first. */
-export function listMessagesOfUser(db: Q, userId: string): Promise<MessageRow[]> {
-  return db
+/** Where a paged read of several chats' messages stands: the sort key of the last message read. */
+export interface MessageKey {
+  chat_id: string;
+  created_at: number;
+  id: string;
+}
+
+/**
+ * Bytes a message takes in the database, as UTF-8: its text plus the JSON of its details, usage,
+ * attachments' records and error (what a client controls; ids and flags are left out).
+ */
+function storedBytes(table?: 'messages') {
+  const column = (name: string) => sql.ref(table ? `${table}.${name}` : name);
+  return sql<number>`octet_length(${column('content')}) + octet_length(${column('info')}) + octet_length(${column('files')}) + coalesce(octet_length(${column('usage')}), 0) + coalesce(octet_length(${column('error')}), 0)`;
+}
+
+/** The messages of `chatIds` after `after`, by chat (in SQL's id order), then created_at, then id. */
+function messagesAfter(db: Q, chatIds: readonly string[], after: MessageKey | null) {
+  let query = db.selectFrom('messages').where('chat_id', 'in', chatIds);
+  if (after) query = query.where((eb) => eb(eb.refTuple('chat_id', 'created_at', 'id'), '>', eb.tuple(after.chat_id, after.created_at, after.id)));
+  return query.orderBy('chat_id').orderBy('created_at').orderBy('id');
+}
+
+/** Sort keys and stored sizes of the next `limit` messages of `chatIds` after `after`: what a page may hold, without reading it. */
+export function listMessageSizesAfter(db: Q, chatIds: readonly string[], after: MessageKey | null, limit: number): Promise<Array<MessageKey & { bytes: number }>> {
+  return messagesAfter(db, chatIds, after).select(['chat_id', 'created_at', 'id', storedBytes().as('bytes')]).limit(limit).execute();
+}
+
+/** The next `limit` messages of `chatIds` after `after`, in the same order as their sizes. */
+export function listMessagesAfter(db: Q, chatIds: readonly string[], after: MessageKey | null, limit: number): Promise<MessageRow[]> {
+  return messagesAfter(db, chatIds, after).selectAll().limit(limit).execute();
+}
+
+/** Bytes all of a user's messages take (as `storedBytes` counts them), and how many of them are in `chatId`. */
+export async function storedContentBytes(db: Q, userId: string, chatId: string | null): Promise<{ total: number; ofChat: number }> {
+  const bytes = storedBytes('messages');
+  const row = await db
     .selectFrom('messages')
     .innerJoin('chats', 'chats.id', 'messages.chat_id')
-    .selectAll('messages')
+    .select([
+      sql<number | string | null>`sum(${bytes})`.as('total'),
+      sql<number | string | null>`sum(case when ${sql.ref('messages.chat_id')} = ${chatId} then ${bytes} else 0 end)`.as('of_chat'),
+    ])
     .where('chats.user_id', '=', userId)
-    .orderBy('messages.created_at')
-    .orderBy('messages.id')
-    .execute();
+    .executeTakeFirstOrThrow();
+  return { total: Number(row.total ?? 0), ofChat: Number(row.of_chat ?? 0) };
 }
 
 /** One message of a chat. */

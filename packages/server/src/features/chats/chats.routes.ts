@@ -1,6 +1,7 @@
+import { Readable } from 'node:stream';
 import type { App } from '../../http/app-types.js';
 import { callerOf } from '../../http/access.js';
-import { toChatResponse, toChatSummary, toMessageResponse } from './chats.presenter.js';
+import { toChatResponse, toChatsJsonArray, toChatsNdjson, toChatSummary, toMessageResponse } from './chats.presenter.js';
 import {
   addMessageBody,
   chatBody,
@@ -15,6 +16,15 @@ import {
 import type { ChatsService, FullChat } from './chats.service.js';
 
 const present = (full: FullChat) => toChatResponse(full.chat, full.messages);
+
+/** Whether an Accept header asks for NDJSON (`application/x-ndjson`, as Open WebUI's client sends), not refused with q=0. */
+export function asksForNdjson(accept: string | undefined): boolean {
+  return (accept ?? '').split(',').some((range) => {
+    const [type, ...params] = range.split(';').map((part) => part.trim().toLowerCase());
+    const isRefused = params.some((param) => /^q=0(\.0*)?$/.test(param));
+    return (type === 'application/x-ndjson' || type === 'application/ndjson') && !isRefused;
+  });
+}
 
 /** Open WebUI's /api/v1/chats endpoints, plus Parley's message-tree endpoints; every chat is the caller's own. */
 export function chatsRoutes(app: App, chats: ChatsService): void {
@@ -43,7 +53,17 @@ export function chatsRoutes(app: App, chats: ChatsService): void {
     (await chats.list(callerOf(request).id, { isArchived: true }, request.query)).map(toChatSummary),
   );
 
-  app.get(`${base}/all`, { config: verified }, async (request) => (await chats.exportAll(callerOf(request).id)).map(present));
+  // Streamed, a chat at a time: NDJSON for clients that ask for it as Open WebUI's do, else one JSON array.
+  // No HEAD twin: Fastify would read the whole export only to throw it away.
+  app.get(`${base}/all`, { config: verified, exposeHeadRoute: false }, async (request, reply) => {
+    const all = await chats.exportAll(callerOf(request).id);
+    const isNdjson = asksForNdjson(request.headers.accept);
+    return reply
+      .header('content-type', isNdjson ? 'application/x-ndjson; charset=utf-8' : 'application/json; charset=utf-8')
+      .header('vary', 'accept')
+      .header('cache-control', 'no-store')
+      .send(Readable.from(isNdjson ? toChatsNdjson(all) : toChatsJsonArray(all), { highWaterMark: 1 }));
+  });
 
   app.post(`${base}/import`, { config: verified, schema: { body: importBody } }, async (request) => {
     const body = request.body;

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Updateable } from 'kysely';
 import { httpErrors } from '../../http/errors.js';
-import type { ChatsTable, Database, MessageRow } from '../../platform/db/schema.js';
+import type { ChatsTable, Database } from '../../platform/db/schema.js';
 import type { Platform } from '../../platform/platform.js';
 import type { EventsService } from '../events/events.service.js';
+import { readAllChats, startedEarly } from './chats.export.js';
+import { contentLimit, messagesBytes, rowBytes, treeBytes } from './chats.quota.js';
 import * as repo from './chats.repo.js';
 import type { AddMessageInput, ChatJson, ImportItem, PageQuery } from './chats.schema.js';
 import {
@@ -68,6 +70,7 @@ export type ChatEvents = Pick<EventsService, 'publish'>;
 export function createChatsService(platform: Platform, events: ChatEvents) {
   const { clock } = platform;
   const db = platform.db.kysely;
+  const withinContentLimit = contentLimit(platform.config.CHAT_MAX_CONTENT_BYTES_PER_USER);
   const changed = (userId: string, chatId: string | null) => events.publish(userId, { type: 'chat:changed', chat_id: chatId });
   const deleted = (userId: string, chatId: string | null) => events.publish(userId, { type: 'chat:deleted', chat_id: chatId });
 
@@ -82,14 +85,15 @@ export function createChatsService(platform: Platform, events: ChatEvents) {
       const tree = treeFromChatJson(json, now);
       const id = randomUUID();
       const meta = repo.writeChatMeta({ models: json.models ?? [], params: json.params ?? {}, meta: {} });
-      const created = await withFreshIdsOnClash(db, (trx, renameAll) =>
-        insertFullChat(
+      const created = await withFreshIdsOnClash(db, async (trx, renameAll) => {
+        await withinContentLimit(trx, userId, () => treeBytes(tree));
+        return insertFullChat(
           trx,
           { id, user_id: userId, title: json.title ?? defaultTitle, is_pinned: 0, is_archived: 0, meta, created_at: now, updated_at: now },
           tree,
           renameAll,
-        ),
-      );
+        );
+      });
       changed(userId, null);
       return created;
     },
@@ -119,6 +123,7 @@ export function createChatsService(platform: Platform, events: ChatEvents) {
           patch.meta = repo.writeChatMeta({ ...meta, models: json.models ?? meta.models, params: json.params ?? meta.params });
         }
         if (tree) {
+          await withinContentLimit(trx, userId, () => treeBytes(tree), chatId);
           await repo.deleteMessagesOfChat(trx, chatId);
           patch.current_message_id = (await storeTree(trx, chatId, tree, renameAll)).currentId;
         }
@@ -177,6 +182,7 @@ export function createChatsService(platform: Platform, events: ChatEvents) {
       const now = clock.now();
       const copy = await db.transaction().execute(async (trx) => {
         const source = await loadChat(trx, userId, chatId);
+        await withinContentLimit(trx, userId, () => source.messages.reduce((sum, row) => sum + rowBytes(row), 0));
         const tree = remapIds({ messages: source.messages.map(messageFromRow), currentId: source.chat.current_message_id }, 'all');
         const id = randomUUID();
         await repo.insertChat(trx, {
@@ -197,12 +203,12 @@ export function createChatsService(platform: Platform, events: ChatEvents) {
       return copy;
     },
 
-    /** Every chat of the caller, archived ones too, with their messages (two queries). */
-    async exportAll(userId: string): Promise<FullChat[]> {
-      const [chats, messages] = await Promise.all([repo.listAllChats(db, userId), repo.listMessagesOfUser(db, userId)]);
-      const byChat = new Map<string, MessageRow[]>(chats.map((chat) => [chat.id, []]));
-      for (const message of messages) byChat.get(message.chat_id)?.push(message);
-      return chats.map((chat) => ({ chat, messages: byChat.get(chat.id) ?? [] }));
+    /**
+     * Every chat of the caller, archived ones too, with their messages, one chat at a time, read
+     * page by page as the consumer pulls (bounded memory). The first page is read before this resolves.
+     */
+    exportAll(userId: string): Promise<AsyncGenerator<FullChat>> {
+      return startedEarly(readAllChats(db, userId));
     },
 
     /** Imports exported chats as new chats of the caller, all or none; message ids are kept unless taken. */
@@ -211,6 +217,7 @@ export function createChatsService(platform: Platform, events: ChatEvents) {
       // Every tree is checked before anything is written.
       const prepared = items.map((item) => ({ item, tree: treeFromChatJson(item.chat, now) }));
       const imported = await withFreshIdsOnClash(db, async (trx, renameAll) => {
+        await withinContentLimit(trx, userId, () => prepared.reduce((sum, { tree }) => sum + treeBytes(tree), 0));
         const created: FullChat[] = [];
         // One by one in one transaction, so ids shared between the imported chats are seen as taken too.
         for (const { item, tree } of prepared) {
@@ -245,6 +252,7 @@ export function createChatsService(platform: Platform, events: ChatEvents) {
           { id: input.id ?? randomUUID(), parentId: input.parent_id, role: input.role, content: input.content, model: input.model ?? null },
           now,
         );
+        await withinContentLimit(trx, userId, () => messagesBytes([message]));
         await insertNewMessage(trx, chatId, message);
         await repo.updateChat(trx, userId, chatId, { current_message_id: message.id, updated_at: now });
         return message;

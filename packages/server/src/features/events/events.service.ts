@@ -1,3 +1,4 @@
+import { httpErrors } from '../../http/errors.js';
 import type { Platform } from '../../platform/platform.js';
 
 /** Something a user's open tabs should hear about. */
@@ -18,7 +19,8 @@ const channel = 'user-events';
  * Delivers events to every open tab of a user, whichever instance each tab is
  * connected to: one pub/sub subscription per instance, fanned out in process.
  */
-export function createEventsService({ shared, log }: Platform) {
+export function createEventsService({ shared, log, config }: Platform) {
+  const maxTabsPerUser = config.MAX_EVENT_STREAMS_PER_USER;
   const tabs = new Map<string, Set<Tab>>();
   let unsubscribe: (() => Promise<void>) | undefined;
 
@@ -48,9 +50,18 @@ export function createEventsService({ shared, log }: Platform) {
       });
     },
 
-    /** Registers an open tab; returns the function that unregisters it. */
+    /**
+     * Registers an open tab; returns the function that unregisters it. A user holds at most
+     * MAX_EVENT_STREAMS_PER_USER tabs on this instance (each is a socket and a place in the fan-out): 429 past that.
+     */
     connect(userId: string, tab: Tab): () => void {
       let set = tabs.get(userId);
+      if (set && set.size >= maxTabsPerUser) {
+        throw httpErrors.rateLimited(
+          `Too many open event streams for this account (at most ${maxTabsPerUser} per instance); close a tab or retry later`,
+          5000,
+        );
+      }
       if (!set) tabs.set(userId, (set = new Set()));
       set.add(tab);
       return () => {
