@@ -8,7 +8,7 @@ import { adminAndUser, type TestUser } from './support/factories.js';
 import { sendLongBody } from './support/raw-http.js';
 import { runServer } from './support/server-process.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
-import type { ApiError } from './support/wire.js';
+import type { ErrorBody } from './support/wire.js';
 
 const mb = 1024 * 1024;
 const jsonHead = (length: number | 'chunked', extra = '') =>
@@ -110,7 +110,7 @@ describe('an early answer to a request whose body is not read', () => {
       form.append('file', blob, 'big.bin');
       const response = await fetch(`${app.url}/api/v1/files/`, { method: 'POST', body: form, headers: { authorization: `Bearer ${user.token}` } });
       expect(response.status).toBe(413);
-      expect(((await response.json()) as ApiError).code).toBe('payload_too_large');
+      expect(((await response.json()) as ErrorBody).code).toBe('payload_too_large');
     }
   });
 });
@@ -150,7 +150,7 @@ describe('a 60 MB body sent with fetch to a server process', () => {
       for (const send of [() => post(whole), () => post(streamed(), { duplex: 'half' })]) {
         try {
           const response = await send();
-          outcomes.push(`${response.status} ${((await response.json()) as ApiError).code}`);
+          outcomes.push(`${response.status} ${((await response.json()) as ErrorBody).code}`);
         } catch (error) {
           outcomes.push(`failed: ${String((error as Error).cause ?? error)}`);
         }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newChat, promote, signUp, type TestUser } from './support/factories.js';
 import { startWithUsers } from './support/start-with-users.js';
 import type { TestApp } from './support/test-app.js';
-import type { ApiError, Chat } from './support/wire.js';
+import type { ErrorBody, Chat } from './support/wire.js';
 
 // Each stored message counts its UTF-8 text plus its JSON columns: `{}` details and `[]` files, 4 bytes.
 const limit = 10_000;
@@ -25,7 +25,7 @@ describe('the per-user limit on stored chat content (CHAT_MAX_CONTENT_BYTES_PER_
   const chatsOf = async (user: TestUser) => (await app.request<Chat[]>('GET', '/api/v1/chats/all', { token: user.token })).body;
   const expectQuota = (response: { status: number; body: unknown }) => {
     expect(response.status).toBe(413);
-    const body = response.body as ApiError;
+    const body = response.body as ErrorBody;
     expect(body.code).toBe('quota_exceeded');
     expect(body.detail).toMatch(/limit of 10000/);
   };

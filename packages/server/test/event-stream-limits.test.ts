@@ -3,7 +3,7 @@ import { signUp, type TestUser } from './support/factories.js';
 import { startWithUsers } from './support/start-with-users.js';
 import { eventually, listenToEvents } from './support/streams.js';
 import type { TestApp } from './support/test-app.js';
-import { jsonOf, type ApiError } from './support/wire.js';
+import { jsonOf, type ErrorBody } from './support/wire.js';
 
 describe('event streams per user', () => {
   let app: TestApp;
@@ -24,7 +24,7 @@ describe('event streams per user', () => {
       const refused = await open(user.token);
       expect(refused.status).toBe(429);
       expect(refused.headers.get('retry-after')).toBeTruthy();
-      const body = await jsonOf<ApiError>(refused);
+      const body = await jsonOf<ErrorBody>(refused);
       expect(body.code).toBe('rate_limited');
       expect(body.detail).toMatch(/event streams/);
       // Another user is not affected by this one's streams.
@@ -51,7 +51,7 @@ describe('event streams per user', () => {
     for (let i = 0; i < 5; i++) {
       const response = await open(pending.token);
       expect(response.status).toBe(403);
-      expect((await jsonOf<ApiError>(response)).code).toBe('pending_approval');
+      expect((await jsonOf<ErrorBody>(response)).code).toBe('pending_approval');
     }
   });
 });
