@@ -95,6 +95,10 @@ export const configSchema = z.object({
   GENERATION_TAKEOVER_MODE: z.enum(['continue', 'regenerate']).default('continue'),
   /** Generate chat titles with the model after the first exchange. */
   ENABLE_TITLE_GENERATION: bool.default(true),
+  /** Seconds a session or API key found valid is trusted without asking the database again: the revocation window on other instances (0: ask every time). */
+  AUTH_CACHE_TTL: z.coerce.number().min(0).max(5).default(5),
+  /** Seconds since its last check a cached session or API key is still honoured while the database cannot be reached (0: never). */
+  AUTH_CACHE_OUTAGE_GRACE: z.coerce.number().min(0).max(3600).default(60),
   /** Failed sign-ins allowed per account within LOGIN_RATE_LIMIT_WINDOW. */
   LOGIN_RATE_LIMIT: z.coerce.number().int().positive().default(10),
   /** Failed sign-ins allowed per client IP address (many people can share one) within the window. */
