@@ -67,6 +67,8 @@ describe('the relay hot path and the credential cache', () => {
   beforeAll(async () => {
     fake = await startFakeLlm();
     ({ app, admin, user } = await startWithUsers({ OPENAI_API_BASE_URLS: `${fake.url}/v1`, ENABLE_TITLE_GENERATION: 'false' }, { clock }));
+    // Past the window in which the user's promotion keeps their sign-ins from being cached.
+    clock.advance(6000);
   });
   afterAll(async () => {
     await app?.close();
@@ -139,6 +141,15 @@ describe('the relay hot path and the credential cache', () => {
     expect((await relay(app, other.token)).status).toBe(401);
   });
 
+  it('applies a role change on the next request, whatever was cached', async () => {
+    const member = await signUp(app);
+    await app.request('POST', '/api/v1/users/update/role', { token: admin.token, body: { id: member.id, role: 'user' } });
+    const key = await createApiKey(app, member);
+    for (const credential of [member.token, key]) expect((await relay(app, credential)).status).toBe(200);
+    await app.request('POST', '/api/v1/users/update/role', { token: admin.token, body: { id: member.id, role: 'pending' } });
+    for (const credential of [member.token, key]) expect((await relay(app, credential)).status).toBe(403);
+  });
+
   it('refuses a deleted user\'s session and API key at once', async () => {
     const doomed = await signUp(app);
     await app.request('POST', '/api/v1/users/update/role', { token: admin.token, body: { id: doomed.id, role: 'user' } });
@@ -178,6 +189,7 @@ describe.skipIf(testDialect !== 'postgres')('a PostgreSQL blip', () => {
       { OPENAI_API_BASE_URLS: `${fake.url}/v1`, ENABLE_TITLE_GENERATION: 'false', DATABASE_POOL_TIMEOUT: '2' },
       { clock, rewriteDatabaseUrl: (url) => url.replace('127.0.0.1:5432', `127.0.0.1:${proxy.port}`) },
     ));
+    clock.advance(6000);
     key = await createApiKey(app, user);
   });
   afterAll(async () => {

@@ -69,6 +69,9 @@ export function createAnalyticsService(platform: Platform) {
       });
     },
 
+    /** Writes the records this service holds now (if the database takes them). */
+    flush: () => buffer.flush(),
+
     /** Writes the records this instance still holds, then stops; call once nothing records any more. */
     close: () => buffer.close(),
 

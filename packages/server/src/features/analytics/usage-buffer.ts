@@ -96,23 +96,25 @@ export function createUsageBuffer(platform: Platform, options: Partial<UsageBuff
     return true;
   }
 
+  /** Writes batches until nothing is pending or the database refuses (then a retry is planned). */
+  async function writeAll(): Promise<void> {
+    while (pending.length > 0) {
+      if (!(await writeBatch())) {
+        // Sooner than a flush already planned: the records wait for the database's return only.
+        clearTimeout(timer);
+        timer = undefined;
+        schedule(retryDelayMs);
+        return;
+      }
+    }
+  }
+
   /** Writes everything pending, one flush at a time; resolves (never rejects) once done or the database refused. */
   function flush(): Promise<void> {
-    flushing ??= (async () => {
-      try {
-        while (pending.length > 0) {
-          if (!(await writeBatch())) {
-            // Sooner than a flush already planned: the records wait for the database's return only.
-            clearTimeout(timer);
-            timer = undefined;
-            schedule(retryDelayMs);
-            return;
-          }
-        }
-      } finally {
-        flushing = undefined;
-      }
-    })();
+    // `finally` runs on a later tick, after `flushing` is set, even when there is nothing to write.
+    flushing ??= writeAll().finally(() => {
+      flushing = undefined;
+    });
     return flushing;
   }
 

@@ -24,7 +24,7 @@ export function createCredentialCache(config: Config): CredentialCache {
   return new CredentialCache(config.AUTH_CACHE_TTL * 1000, config.AUTH_CACHE_OUTAGE_GRACE * 1000);
 }
 
-/** Ending a user's sessions or all their credentials in the caller's transaction; this instance's cache forgets them at once. */
+/** What user administration does to sign-ins in its transactions (end sessions or all credentials, recheck them); this instance's cache forgets them at once. */
 export function credentialRevokers(credentials: CredentialCache, clock: Clock) {
   return {
     /** Ends a user's sessions except `keep` (null: all of them), in the caller's transaction. */
@@ -37,6 +37,11 @@ export function credentialRevokers(credentials: CredentialCache, clock: Clock) {
     async revokeCredentialsIn(trx: Kysely<Database>, userId: string): Promise<void> {
       await repo.deleteOtherSessions(trx, userId, null);
       await repo.deleteApiKey(trx, userId);
+      credentials.evictUserBeforeCommit(userId, clock.now());
+    },
+
+    /** Makes this instance read the user's role (and name, email) again on their next request; the caller's transaction changed them. */
+    async recheckCredentialsIn(_trx: Kysely<Database>, userId: string): Promise<void> {
       credentials.evictUserBeforeCommit(userId, clock.now());
     },
   };
