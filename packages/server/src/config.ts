@@ -28,7 +28,7 @@ export const configSchema = z.object({
   DATABASE_URL: z.string().optional(),
   /** PostgreSQL pool size per instance. */
   DATABASE_POOL_SIZE: z.coerce.number().int().positive().default(10),
-  /** Seconds to wait for a pooled PostgreSQL connection. */
+  /** Seconds to wait for a pooled PostgreSQL connection (or a new one to open); after a failed open, queries fail at once until the server answers. */
   DATABASE_POOL_TIMEOUT: seconds.default(5),
   /** Seconds after which PostgreSQL cancels a statement. */
   DATABASE_STATEMENT_TIMEOUT: seconds.default(30),
