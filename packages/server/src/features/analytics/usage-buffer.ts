@@ -11,7 +11,7 @@ export interface UsageBufferOptions {
   batchSize: number;
 }
 
-const defaults: UsageBufferOptions = { flushDelayMs: 1000, retryDelayMs: 500, maxPending: 10_000, batchSize: 500 };
+const defaults: UsageBufferOptions = { flushDelayMs: 1000, retryDelayMs: 250, maxPending: 10_000, batchSize: 500 };
 
 /**
  * Usage records kept in memory and written in batches: an answer costs no query of its own, and
