@@ -60,6 +60,15 @@ function startScraper(origin) {
   };
 }
 
+/** Database queries the instance has run so far, from its own metric (the same name in every build measured). */
+async function databaseQueries(origin) {
+  const text = await (await fetch(`${origin}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith('parley_db_query_duration_seconds_count'))
+    .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
+}
+
 /** Mean of one figure over the runs of a condition. */
 const meanOf = (runs, pick) => round(mean(runs.map(pick).filter(Number.isFinite)), 2);
 
@@ -89,8 +98,12 @@ async function measureProcessPair({ name, fake, sink, level, order, warmupRuns, 
       const stopScraper = condition === 'on' && variant.scraped ? startScraper(parley.origin) : null;
       // The fake model is watched too, so its CPU is not taken for other work on the machine.
       const watch = { parley: parley.service.pid, fake: fake.service.pid };
+      // Read outside the measured window, so the reading costs the run nothing. Records written in
+      // batches after a run are counted in the next one (or not at all after the last).
+      const queriesBefore = await databaseQueries(parley.origin);
       const run = await measure({ ...target, name: `${name} ${condition}` }, { ...level, staggerMs, watch });
       const scraped = stopScraper?.() ?? null;
+      run.dbQueriesPerRequest = run.requests > 0 ? round(((await databaseQueries(parley.origin)) - queriesBefore) / run.requests, 3) : null;
       progress(`${name} ${condition.padEnd(3)} x${level.concurrency}${label}: ${run.tokensPerSec} tok/s, TTFT p50 ${run.ttftMs.p50} p99 ${run.ttftMs.p99} ms, Parley CPU ${run.cpuPercentOfCore.parley} %, errors ${run.errors}`);
       return { condition, ...run, scraped };
     };
@@ -138,6 +151,7 @@ async function telemetrySetup(name, fakePacing, { order, warmupRuns = 0, process
         ttftP50Ms: meanOf(mine, (r) => r.ttftMs.p50),
         ttftP99Ms: meanOf(mine, (r) => r.ttftMs.p99),
         parleyCpuMsPer1kTokens: meanOf(mine, (r) => r.cpuSecondsPer1kTokens.parley * 1000),
+        dbQueriesPerRequest: meanOf(mine, (r) => r.dbQueriesPerRequest),
         errors: mine.reduce((sum, r) => sum + r.errors, 0),
       };
     };

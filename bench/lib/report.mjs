@@ -242,6 +242,7 @@ function telemetryReport(telemetry) {
     `${fmt(s.off.ttftP99Ms)} / ${fmt(s.on.ttftP99Ms)}`,
     signed(s.addedTtftMs.p99),
     `${fmt(s.off.parleyCpuMsPer1kTokens)} / ${fmt(s.on.parleyCpuMsPer1kTokens)}`,
+    `${fmt(s.off.dbQueriesPerRequest, 2)} / ${fmt(s.on.dbQueriesPerRequest, 2)}`,
     `${s.spans.spans} spans, ${s.spans.traces} traces / ${s.spans.requestsToTracedInstance} requests`,
   ]);
   const header = [
@@ -254,6 +255,7 @@ function telemetryReport(telemetry) {
     'TTFT p99 off / on (ms)',
     'added p99 (ms)',
     'Parley CPU ms / 1k tok off / on',
+    'DB queries / request off / on',
     'exported (on)',
   ];
   const runs = telemetry.setups.map(

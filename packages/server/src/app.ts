@@ -30,7 +30,7 @@ import { createAnalyticsService } from './features/analytics/analytics.service.j
 import { auditRoutes } from './features/audit/audit.routes.js';
 import { createAuditService } from './features/audit/audit.service.js';
 import { authRoutes } from './features/auth/auth.routes.js';
-import { createAuthService, revokeCredentialsIn, revokeSessionsIn } from './features/auth/auth.service.js';
+import { createAuthService, createCredentialCache, credentialRevokers } from './features/auth/auth.service.js';
 import { SessionTokens } from './features/auth/session-tokens.js';
 import { chatsRoutes } from './features/chats/chats.routes.js';
 import { createChatsService } from './features/chats/chats.service.js';
@@ -127,13 +127,17 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const events = createEventsService(platform);
   await events.start();
   const chats = createChatsService(platform, events);
+  // Sessions and API keys checked recently, so most requests need no database query to authenticate.
+  const credentials = createCredentialCache(config);
+  const { revokeSessionsIn, revokeCredentialsIn, recheckCredentialsIn } = credentialRevokers(credentials, clock);
   // Users owns the users table; the owners of a user's other rows act on them in its transactions.
   const users = createUsersService(platform, files, audit, {
     revokeSessionsIn,
     revokeCredentialsIn,
+    recheckCredentialsIn,
     deleteUserRowsIn: [chats.deleteAllOfUserIn, revokeCredentialsIn],
   });
-  const auth = createAuthService(platform, tokens, settings, users, audit);
+  const auth = createAuthService(platform, tokens, settings, users, audit, credentials);
   const connections = createConnectionsService(platform, audit, settings, upstream);
   await connections.seedFromEnvironment();
   const models = createModelsService(platform, connections, audit);
@@ -210,6 +214,8 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       stopRetention();
       await lifecycle.settled();
       await generations.close();
+      // After every answer has ended: the usage records still held in memory go to the database.
+      await analytics.close();
       await upstream.close();
       await events.close();
       await platform.shared.close();

@@ -28,7 +28,7 @@ export const configSchema = z.object({
   DATABASE_URL: z.string().optional(),
   /** PostgreSQL pool size per instance. */
   DATABASE_POOL_SIZE: z.coerce.number().int().positive().default(10),
-  /** Seconds to wait for a pooled PostgreSQL connection. */
+  /** Seconds to wait for a pooled PostgreSQL connection (or a new one to open); after a failed open, queries fail at once until the server answers. */
   DATABASE_POOL_TIMEOUT: seconds.default(5),
   /** Seconds after which PostgreSQL cancels a statement. */
   DATABASE_STATEMENT_TIMEOUT: seconds.default(30),
@@ -101,6 +101,10 @@ export const configSchema = z.object({
   ENABLE_TITLE_GENERATION: bool.default(true),
   /** Let answers show images from other sites (off: shown as links, and the page's CSP refuses them); admins can change it at run time. */
   ENABLE_REMOTE_IMAGES: bool.default(false),
+  /** Seconds a session or API key found valid is trusted without asking the database again: the revocation window on other instances (0: ask every time). */
+  AUTH_CACHE_TTL: z.coerce.number().min(0).max(5).default(5),
+  /** Seconds since its last check a cached session or API key is still honoured while the database cannot be reached (0: never). */
+  AUTH_CACHE_OUTAGE_GRACE: z.coerce.number().min(0).max(3600).default(60),
   /** Failed sign-ins allowed per account within LOGIN_RATE_LIMIT_WINDOW. */
   LOGIN_RATE_LIMIT: z.coerce.number().int().positive().default(10),
   /** Failed sign-ins allowed per client IP address (many people can share one) within the window. */

@@ -19,6 +19,8 @@ describe('usage analytics', () => {
   async function record(at: number, answer: Partial<AnswerRecord> & { userId: string }) {
     const analytics = createAnalyticsService({ ...app.parley.platform, clock: { now: () => at } });
     await analytics.recordAnswer({ model: 'm1', connectionId: 'c1', usage: null, ttftMs: null, durationMs: 1000, status: 'done', ...answer });
+    // Records are written in batches; this service is not the app's, whose reads write its own first.
+    await analytics.flush();
   }
   const get = <Body>(path: string, token = admin.token) => app.request<Body>('GET', `/api/v1/analytics/${path}`, { token });
 
@@ -99,9 +101,13 @@ describe('usage analytics', () => {
   it('defaults to the last 30 days up to now', async () => {
     const { app: fresh, admin: owner } = await startWithUsers();
     try {
-      const analytics = (at: number) => createAnalyticsService({ ...fresh.parley.platform, clock: { now: () => at } });
-      await analytics(Date.now() - 1000).recordAnswer({ userId: owner.id, model: 'm', connectionId: null, usage: { prompt_tokens: 3, completion_tokens: 4 }, ttftMs: 5, durationMs: 6, status: 'done' });
-      await analytics(Date.now() - 31 * day).recordAnswer({ userId: owner.id, model: 'm', connectionId: null, usage: { prompt_tokens: 50, completion_tokens: 50 }, ttftMs: 5, durationMs: 6, status: 'done' });
+      const record = async (at: number, tokens: number) => {
+        const analytics = createAnalyticsService({ ...fresh.parley.platform, clock: { now: () => at } });
+        await analytics.recordAnswer({ userId: owner.id, model: 'm', connectionId: null, usage: { prompt_tokens: tokens, completion_tokens: tokens + 1 }, ttftMs: 5, durationMs: 6, status: 'done' });
+        await analytics.flush();
+      };
+      await record(Date.now() - 1000, 3);
+      await record(Date.now() - 31 * day, 50);
       const summary = await fresh.request<UsageSummary>('GET', '/api/v1/analytics/summary', { token: owner.token });
       expect(summary.body).toMatchObject({ messages: 1, prompt_tokens: 3, completion_tokens: 4 });
       expect(summary.body.to - summary.body.from).toBe(30 * 86_400);
@@ -149,6 +155,7 @@ describe('usage analytics', () => {
       await expect(
         analytics.recordAnswer({ userId: 'u', model: 'm', connectionId: null, usage: null, ttftMs: null, durationMs: 1, status: 'done' }),
       ).resolves.toBeUndefined();
+      await expect(analytics.flush()).resolves.toBeUndefined();
     } finally {
       await broken.close();
     }

@@ -5,7 +5,9 @@ export interface TcpProxy {
   port: number;
   /** Drops every connection and stops listening. */
   cut(): Promise<void>;
-  /** Listens again on the same port. */
+  /** Drops every connection and accepts new ones without ever answering, as a host that stopped responding. */
+  stall(): Promise<void>;
+  /** Forwards again on the same port (after a cut or a stall). */
   restore(): Promise<void>;
   close(): Promise<void>;
 }
@@ -13,7 +15,16 @@ export interface TcpProxy {
 /** Forwards 127.0.0.1:<random port> to `target`. */
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const sockets = new Set<net.Socket>();
+  // Connections accepted while stalled: never forwarded, dropped on restore.
+  const held = new Set<net.Socket>();
+  let isStalled = false;
   const server = net.createServer((client) => {
+    if (isStalled) {
+      held.add(client);
+      client.on('close', () => held.delete(client));
+      client.on('error', () => undefined);
+      return;
+    }
     const upstream = net.connect(target);
     for (const socket of [client, upstream]) {
       sockets.add(socket);
@@ -29,5 +40,19 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     for (const socket of sockets) socket.destroy();
     await new Promise<void>((resolve) => (server.listening ? server.close(() => resolve()) : resolve()));
   };
-  return { port, cut, restore: () => listen(port), close: cut };
+  const stall = async () => {
+    isStalled = true;
+    for (const socket of sockets) socket.destroy();
+    if (!server.listening) await listen(port);
+  };
+  const restore = async () => {
+    isStalled = false;
+    for (const socket of held) socket.destroy();
+    if (!server.listening) await listen(port);
+  };
+  const close = async () => {
+    for (const socket of held) socket.destroy();
+    await cut();
+  };
+  return { port, cut, stall, restore, close };
 }

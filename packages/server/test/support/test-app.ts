@@ -3,6 +3,7 @@ import type { DestinationStream } from 'pino';
 import { buildApp, type ParleyApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/platform/telemetry/logger.js';
+import type { Clock } from '../../src/platform/platform.js';
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase, testDialect, type TestDatabase } from './test-database.js';
 
@@ -32,11 +33,11 @@ export interface TestApp {
  * `sameClusterAs`, the new instance shares the other's database, data folder
  * and Redis prefix, as a second instance behind a load balancer would.
  * The server logs through the product's logger at `LOG_LEVEL` (silent unless
- * PARLEY_TEST_LOG or `env` says otherwise), to stdout or to `logTo`.
+ * PARLEY_TEST_LOG or `env` says otherwise), to stdout or to `logTo`. `clock` replaces the app's clock.
  */
 export async function startTestApp(
   env: Record<string, string> = {},
-  options: { webRoot?: string; rewriteDatabaseUrl?: (url: string) => string; sameClusterAs?: TestApp; logTo?: DestinationStream } = {},
+  options: { webRoot?: string; rewriteDatabaseUrl?: (url: string) => string; sameClusterAs?: TestApp; logTo?: DestinationStream; clock?: Clock } = {},
 ): Promise<TestApp> {
   const database: TestDatabase | undefined = options.sameClusterAs ? undefined : await createTestDatabase();
   const baseEnv: Record<string, string> = options.sameClusterAs
@@ -52,7 +53,7 @@ export async function startTestApp(
   const fullEnv = { ...baseEnv, ...env };
   const config = loadConfig(fullEnv);
   const logger = createLogger(config, options.logTo);
-  const parley = await buildApp(config, { logger, webRoot: options.webRoot ?? '/nonexistent-web-dist' });
+  const parley = await buildApp(config, { logger, webRoot: options.webRoot ?? '/nonexistent-web-dist', ...(options.clock && { clock: options.clock }) });
   await parley.app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = parley.app.server.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;

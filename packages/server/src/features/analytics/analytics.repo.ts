@@ -33,9 +33,13 @@ function totalsOf(row: { messages: unknown; prompt_tokens: unknown; completion_t
   return { messages: count(row.messages), prompt_tokens: count(row.prompt_tokens), completion_tokens: count(row.completion_tokens) };
 }
 
-/** Records one answer. */
-export async function insertUsage(db: Q, row: UsageEventRow): Promise<void> {
-  await db.insertInto('usage_events').values(row).execute();
+/** Records answers; a record whose id is already stored is skipped, so writing a batch again is harmless. */
+export async function insertUsage(db: Q, rows: UsageEventRow[]): Promise<void> {
+  await db
+    .insertInto('usage_events')
+    .values(rows)
+    .onConflict((conflict) => conflict.column('id').doNothing())
+    .execute();
 }
 
 /** Totals over the range, with distinct users, failed answers and the mean time to first token. */

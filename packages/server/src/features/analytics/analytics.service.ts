@@ -3,6 +3,7 @@ import { httpErrors } from '../../http/errors.js';
 import type { UsageStatus } from '../../platform/db/schema.js';
 import type { Platform } from '../../platform/platform.js';
 import * as repo from './analytics.repo.js';
+import { createUsageBuffer } from './usage-buffer.js';
 import type { RangeQuery } from './analytics.schema.js';
 
 /** One finished answer, as the completions feature reports it. */
@@ -28,9 +29,14 @@ function whole(value: number | null | undefined): number {
   return typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.round(value) : 0;
 }
 
-/** Usage analytics: records every answer generated and sums them per user, model and day. */
+/**
+ * Usage analytics: records every answer generated and sums them per user, model and day. Records
+ * are held briefly and written in batches; every read first writes what this instance holds.
+ */
 export function createAnalyticsService(platform: Platform) {
-  const { db, clock, log } = platform;
+  const { db, clock } = platform;
+  // Records are written in batches: no query per answer, and none lost to a short database outage.
+  const buffer = createUsageBuffer(platform);
 
   /** The range asked for, defaulting to the last 30 days up to now. */
   function rangeOf(query: RangeQuery): repo.Range {
@@ -44,43 +50,55 @@ export function createAnalyticsService(platform: Platform) {
     rangeOf,
 
     /**
-     * Records one finished answer. Called at the end of every generation; never throws, so a
-     * failure to record (logged as an error) cannot spoil the answer already given.
+     * Records one finished answer, written with the next batch (within a second, or once the
+     * database is back). Called at the end of every generation; never throws.
      */
     async recordAnswer(answer: AnswerRecord): Promise<void> {
-      try {
-        await repo.insertUsage(db.kysely, {
-          id: randomUUID(),
-          at: clock.now(),
-          user_id: answer.userId,
-          model: answer.model,
-          connection_id: answer.connectionId,
-          prompt_tokens: whole(answer.usage?.prompt_tokens),
-          completion_tokens: whole(answer.usage?.completion_tokens),
-          // A time the upstream could not have taken is no time at all: left out of the mean.
-          ttft_ms: answer.ttftMs !== null && Number.isFinite(answer.ttftMs) && answer.ttftMs >= 0 ? Math.round(answer.ttftMs) : null,
-          duration_ms: whole(answer.durationMs),
-          status: answer.status,
-        });
-      } catch (error) {
-        log.error({ err: error, userId: answer.userId, model: answer.model }, 'usage could not be recorded');
-      }
+      buffer.add({
+        id: randomUUID(),
+        at: clock.now(),
+        user_id: answer.userId,
+        model: answer.model,
+        connection_id: answer.connectionId,
+        prompt_tokens: whole(answer.usage?.prompt_tokens),
+        completion_tokens: whole(answer.usage?.completion_tokens),
+        // A time the upstream could not have taken is no time at all: left out of the mean.
+        ttft_ms: answer.ttftMs !== null && Number.isFinite(answer.ttftMs) && answer.ttftMs >= 0 ? Math.round(answer.ttftMs) : null,
+        duration_ms: whole(answer.durationMs),
+        status: answer.status,
+      });
     },
 
+    /** Writes the records this service holds now (if the database takes them). */
+    flush: () => buffer.flush(),
+
+    /** Writes the records this instance still holds, then stops; call once nothing records any more. */
+    close: () => buffer.close(),
+
     /** Totals over the range. */
-    summary: (range: repo.Range) => repo.summary(db.kysely, range),
+    summary: async (range: repo.Range) => {
+      await buffer.flush();
+      return repo.summary(db.kysely, range);
+    },
 
     /** Totals per user, heaviest first. */
-    byUser: (range: repo.Range, limit: number) => repo.byUser(db.kysely, range, limit),
+    byUser: async (range: repo.Range, limit: number) => {
+      await buffer.flush();
+      return repo.byUser(db.kysely, range, limit);
+    },
 
     /** Totals per model, heaviest first. */
-    byModel: (range: repo.Range) => repo.byModel(db.kysely, range),
+    byModel: async (range: repo.Range) => {
+      await buffer.flush();
+      return repo.byModel(db.kysely, range);
+    },
 
     /** Totals per UTC day from the day `from` falls in to the day before `to`, days without usage as zeros. */
     async byDay(range: repo.Range) {
       const first = Math.floor(range.from / dayMs);
       const last = Math.max(first, Math.ceil(range.to / dayMs) - 1);
       if (last - first + 1 > maxDays) throw httpErrors.badRequest(`The range may span at most ${maxDays} days`);
+      await buffer.flush();
       const found = new Map((await repo.byDay(db.kysely, range)).map((row) => [row.day, row]));
       const days = [];
       for (let day = first; day <= last; day += 1) {

@@ -1,40 +1,76 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { durationToMs } from '../../config.js';
+import { durationToMs, type Config } from '../../config.js';
 import type { AuthUser } from '../../http/access.js';
 import type { AuditContext } from '../../http/audit-context.js';
 import { httpErrors } from '../../http/errors.js';
 import { apiKeyHint, generateApiKey, hashApiKey } from '../../platform/crypto/api-keys.js';
 import { hashPassword, verifyPassword } from '../../platform/crypto/passwords.js';
+import { isDatabaseUnavailable } from '../../platform/db/errors.js';
 import type { Database, UserRow } from '../../platform/db/schema.js';
-import type { Platform } from '../../platform/platform.js';
+import type { Clock, Platform } from '../../platform/platform.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { SettingsService } from '../settings/settings.service.js';
 import type { UsersService } from '../users/users.service.js';
 import * as repo from './auth.repo.js';
+import { CredentialCache } from './credential-cache.js';
 import type { SessionTokens } from './session-tokens.js';
 
 // The config key whose presence says the first account (the admin) exists.
 const firstAdminKey = 'first_admin';
 
-/** Ends a user's sessions except `keep` (null: all of them), in the caller's transaction. */
-export async function revokeSessionsIn(trx: Kysely<Database>, userId: string, keep: string | null): Promise<void> {
-  await repo.deleteOtherSessions(trx, userId, keep);
+/** The credential cache of this instance, sized by AUTH_CACHE_TTL and AUTH_CACHE_OUTAGE_GRACE. */
+export function createCredentialCache(config: Config): CredentialCache {
+  return new CredentialCache(config.AUTH_CACHE_TTL * 1000, config.AUTH_CACHE_OUTAGE_GRACE * 1000);
 }
 
-/** Ends every way a user signs in (sessions and API key), in the caller's transaction. */
-export async function revokeCredentialsIn(trx: Kysely<Database>, userId: string): Promise<void> {
-  await repo.deleteOtherSessions(trx, userId, null);
-  await repo.deleteApiKey(trx, userId);
+/** What user administration does to sign-ins in its transactions (end sessions or all credentials, recheck them); this instance's cache forgets them at once. */
+export function credentialRevokers(credentials: CredentialCache, clock: Clock) {
+  return {
+    /** Ends a user's sessions except `keep` (null: all of them), in the caller's transaction. */
+    async revokeSessionsIn(trx: Kysely<Database>, userId: string, keep: string | null): Promise<void> {
+      await repo.deleteOtherSessions(trx, userId, keep);
+      credentials.evictUserBeforeCommit(userId, clock.now());
+    },
+
+    /** Ends every way a user signs in (sessions and API key), in the caller's transaction. */
+    async revokeCredentialsIn(trx: Kysely<Database>, userId: string): Promise<void> {
+      await repo.deleteOtherSessions(trx, userId, null);
+      await repo.deleteApiKey(trx, userId);
+      credentials.evictUserBeforeCommit(userId, clock.now());
+    },
+
+    /** Makes this instance read the user's role (and name, email) again on their next request; the caller's transaction changed them. */
+    async recheckCredentialsIn(_trx: Kysely<Database>, userId: string): Promise<void> {
+      credentials.evictUserBeforeCommit(userId, clock.now());
+    },
+  };
 }
+
+/** What the credential lookups read of the user. */
+type AuthRow = Pick<AuthUser, 'id' | 'email' | 'name' | 'role'>;
+
+/** Cache keys: sessions by id, API keys by hash (the key itself is never kept). */
+const sessionEntry = (sessionId: string) => `s:${sessionId}`;
+const apiKeyEntry = (keyHash: string) => `k:${keyHash}`;
 
 /** The caller from a looked-up row, spelled out so every request's user shares one hidden class (a spread of a driver row does not). */
-function toAuthUser(row: Pick<AuthUser, 'id' | 'email' | 'name' | 'role'>, sessionId: string | null): AuthUser {
+function toAuthUser(row: AuthRow, sessionId: string | null): AuthUser {
   return { id: row.id, email: row.email, name: row.name, role: row.role, sessionId };
 }
 
-/** Sign-up, sign-in, sessions, passwords and API keys. */
-export function createAuthService(platform: Platform, tokens: SessionTokens, settings: SettingsService, users: UsersService, audit: AuditService) {
+/**
+ * Sign-up, sign-in, sessions, passwords and API keys. `credentials` is the cache that spares
+ * each request its database lookup (see CredentialCache for the revocation window).
+ */
+export function createAuthService(
+  platform: Platform,
+  tokens: SessionTokens,
+  settings: SettingsService,
+  users: UsersService,
+  audit: AuditService,
+  credentials: CredentialCache,
+) {
   const { db, shared, clock, config } = platform;
   const sessionMs = durationToMs(config.JWT_EXPIRES_IN);
   const windowMs = config.LOGIN_RATE_LIMIT_WINDOW * 1000;
@@ -46,6 +82,30 @@ export function createAuthService(platform: Platform, tokens: SessionTokens, set
     await repo.insertSession(db.kysely, { id: sessionId, user_id: user.id, created_at: now, expires_at: expiresAt });
     const token = await tokens.sign({ userId: user.id, sessionId }, now, expiresAt);
     return { user, token, expiresAt };
+  }
+
+  /**
+   * The user behind a credential: from the cache while fresh, else from `lookup` (the database);
+   * while the database cannot answer, from the cache within its outage grace.
+   */
+  async function verify(key: string, lookup: () => Promise<AuthRow | undefined>, sessionId: string | null): Promise<AuthUser | null> {
+    const cached = credentials.get(key, clock.now());
+    if (cached?.isFresh) return cached.user;
+    const revision = credentials.begin();
+    let row: AuthRow | undefined;
+    try {
+      row = await lookup();
+    } catch (error) {
+      if (cached && isDatabaseUnavailable(error)) return cached.user;
+      throw error;
+    }
+    if (!row) {
+      credentials.forget(key);
+      return null;
+    }
+    const user = toAuthUser(row, sessionId);
+    credentials.set(key, user, clock.now(), revision);
+    return user;
   }
 
   async function isAdminClaimed(): Promise<boolean> {
@@ -134,21 +194,24 @@ export function createAuthService(platform: Platform, tokens: SessionTokens, set
       return !(await isAdminClaimed());
     },
 
-    /** Resolves a session token or API key to its user, or null. */
+    /** Resolves a session token or API key to its user, or null; recently checked ones without a database query. */
     async authenticate(credential: string): Promise<AuthUser | null> {
       if (credential.startsWith('sk-')) {
-        const row = await repo.findUserByApiKeyHash(db.kysely, hashApiKey(credential));
-        return row ? toAuthUser(row, null) : null;
+        const keyHash = hashApiKey(credential);
+        return verify(apiKeyEntry(keyHash), () => repo.findUserByApiKeyHash(db.kysely, keyHash), null);
       }
       const claims = await tokens.verify(credential);
       if (!claims) return null;
-      const row = await repo.findUserBySession(db.kysely, claims.sessionId, claims.userId, clock.now());
-      return row ? toAuthUser(row, claims.sessionId) : null;
+      const user = await verify(sessionEntry(claims.sessionId), () => repo.findUserBySession(db.kysely, claims.sessionId, claims.userId, clock.now()), claims.sessionId);
+      // The signature binds the session to its user; a cached entry must agree as the query does.
+      return user?.id === claims.userId ? user : null;
     },
 
-    /** Revokes the caller's session on every instance (the database is the source of truth). */
+    /** Revokes the caller's session: at once here, on other instances within AUTH_CACHE_TTL (the database is the source of truth). */
     async signout(user: AuthUser): Promise<void> {
-      if (user.sessionId) await repo.deleteSession(db.kysely, user.sessionId);
+      if (!user.sessionId) return;
+      await repo.deleteSession(db.kysely, user.sessionId);
+      credentials.evict(sessionEntry(user.sessionId));
     },
 
     /** The caller's full record. */
@@ -166,6 +229,7 @@ export function createAuthService(platform: Platform, tokens: SessionTokens, set
       }
       await users.setPasswordHash(user.id, await hashPassword(next));
       await repo.deleteOtherSessions(db.kysely, user.id, user.sessionId);
+      credentials.evictUser(user.id);
       await audit.record(context, { action: 'auth.password.changed', target: { type: 'user', id: user.id } });
     },
 
@@ -183,6 +247,8 @@ export function createAuthService(platform: Platform, tokens: SessionTokens, set
         });
         await audit.recordIn(trx, context, { action: 'auth.api_key.created', target: { type: 'user', id: user.id }, details: { key_id: keyId } });
       });
+      // The key it replaced stops working here at once.
+      credentials.evictUser(user.id);
       return key;
     },
 
@@ -196,6 +262,7 @@ export function createAuthService(platform: Platform, tokens: SessionTokens, set
     /** Revokes the caller's API key. */
     async deleteApiKey(user: AuthUser, context: AuditContext): Promise<void> {
       if (!(await repo.deleteApiKey(db.kysely, user.id))) throw httpErrors.notFound('API key');
+      credentials.evictUser(user.id);
       await audit.record(context, { action: 'auth.api_key.revoked', target: { type: 'user', id: user.id } });
     },
   };

@@ -1,6 +1,7 @@
 import type { AuthUser } from '../../http/access.js';
 import { httpErrors } from '../../http/errors.js';
-import type { ModelPresetRow } from '../../platform/db/schema.js';
+import { isDatabaseUnavailable } from '../../platform/db/errors.js';
+import type { ConnectionRow, ModelPresetRow } from '../../platform/db/schema.js';
 import type { Platform } from '../../platform/platform.js';
 import type { AuditContext } from '../../http/audit-context.js';
 import { changedFields, type AuditService } from '../audit/audit.service.js';
@@ -31,16 +32,34 @@ export function createModelsService(platform: Platform, connections: Connections
   // that started before the change from being joined or from writing its outdated result to the cache.
   let generation = 0;
   let inFlight: { generation: number; promise: Promise<CachedCatalog> } | undefined;
+  // The last list and connections read, so that resolving a model (all a relayed answer needs)
+  // goes on while the database is unreachable. A change made here forgets them.
+  let lastCatalog: CachedCatalog | undefined;
+  let lastEnabled: ConnectionRow[] | undefined;
 
   async function invalidate(): Promise<void> {
     generation += 1;
     inFlight = undefined;
+    lastCatalog = undefined;
+    lastEnabled = undefined;
     await shared.deleteCached(cacheKey);
   }
   connections.onChange(invalidate);
 
+  /** The enabled connections; the last ones read while the database is unreachable. */
+  async function enabledConnections(): Promise<ConnectionRow[]> {
+    try {
+      return (lastEnabled = await connections.listEnabled());
+    } catch (error) {
+      if (lastEnabled && isDatabaseUnavailable(error)) return lastEnabled;
+      throw error;
+    }
+  }
+
   async function gather(): Promise<CachedCatalog> {
-    const enabled = await connections.listEnabled();
+    // Presets first: without the database this fails before any upstream is asked for its list.
+    const presets = await repo.listActivePresets(db.kysely);
+    const enabled = await enabledConnections();
     // Each fetch is bounded by the list timeout, so a slow or dead upstream only leaves its own models out.
     const lists = await Promise.all(
       enabled.map(async (connection): Promise<ConnectionModels> => {
@@ -54,7 +73,7 @@ export function createModelsService(platform: Platform, connections: Connections
     );
     const now = clock.now();
     const base = mergeConnectionModels(lists, Math.floor(now / 1000));
-    return { builtAt: now, models: addPresets(base, await repo.listActivePresets(db.kysely)) };
+    return { builtAt: now, models: addPresets(base, presets) };
   }
 
   function refresh(): Promise<CachedCatalog> {
@@ -75,16 +94,22 @@ export function createModelsService(platform: Platform, connections: Connections
   async function catalog(isFresh: boolean): Promise<CachedCatalog> {
     if (!isFresh) {
       const cached = await shared.getCached<CachedCatalog>(cacheKey);
-      if (cached) return cached;
+      if (cached) return (lastCatalog = cached);
     }
-    return refresh();
+    try {
+      return (lastCatalog = await refresh());
+    } catch (error) {
+      // Presets and connections are read from the database: without it, the last list serves.
+      if (lastCatalog && isDatabaseUnavailable(error)) return lastCatalog;
+      throw error;
+    }
   }
 
   async function lookup(id: string, found: CachedCatalog): Promise<ResolvedModel | undefined> {
     const entry = found.models.find((model) => model.id === id);
     if (!entry) return undefined;
     // The key is read from the database, never from the cache: credentials stay out of shared state.
-    const connection = (await connections.listEnabled()).find((row) => row.id === entry.connection_id);
+    const connection = (await enabledConnections()).find((row) => row.id === entry.connection_id);
     if (!connection) return undefined;
     return {
       id,

@@ -27,6 +27,8 @@ export interface UserRowOwners {
   revokeSessionsIn(trx: Kysely<Database>, userId: string, keep: string | null): Promise<void>;
   /** Ends every way the user signs in (sessions, API key). */
   revokeCredentialsIn: UserRowsAction;
+  /** The user's role, name or email changed: their sessions and API key are to be checked afresh. */
+  recheckCredentialsIn: UserRowsAction;
   /** Each deletes its feature's rows of the user, in this order, before the user row goes. */
   deleteUserRowsIn: readonly UserRowsAction[];
 }
@@ -89,6 +91,8 @@ export function createUsersService(platform: Platform, files: FilesService, audi
         if (input.profile_image_url !== undefined) changes.profile_image_url = input.profile_image_url;
         if (passwordHash) changes.password_hash = passwordHash;
         await repo.updateUser(trx, id, changes);
+        // A new role is in force on the user's next request, not when a cached sign-in check lapses.
+        if (changes.role || changes.name || changes.email) await owners.recheckCredentialsIn(trx, id);
         // A reset password ends the account's other sessions, as a self-service change does.
         if (passwordHash) await owners.revokeSessionsIn(trx, id, id === actor.id ? actor.sessionId : null);
         await auditUpdate(trx, context, target, changes);

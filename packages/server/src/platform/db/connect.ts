@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect, SqliteDialect, sql, type LogEvent } from 'kyse
 import pg from 'pg';
 import type { Config } from '../../config.js';
 import type { Database } from './schema.js';
+import { failFastPool } from './fail-fast.js';
 import { checkpointInBackground } from './sqlite-checkpointer.js';
 import { SqliteDatabase } from './sqlite-driver.js';
 
@@ -30,6 +31,14 @@ export type QueryObserver = (durationMs: number, isError: boolean) => void;
 
 function logTo(observe: QueryObserver | undefined) {
   return observe ? (event: LogEvent) => observe(event.queryDurationMillis, event.level === 'error') : undefined;
+}
+
+/** Observes every query and tells `onSuccess` of each that succeeded. */
+function logAndWatch(observe: QueryObserver | undefined, onSuccess: () => void) {
+  return (event: LogEvent) => {
+    if (event.level === 'query') onSuccess();
+    observe?.(event.queryDurationMillis, event.level === 'error');
+  };
 }
 
 /** Opens the configured database: SQLite (WAL) for the embedded default, pooled PostgreSQL at scale. */
@@ -93,7 +102,10 @@ function openPostgres(config: Config, url: string, observe?: QueryObserver): Db 
   pool.on('error', () => undefined);
   // pg-pool drops its listener while a client is checked out; a server restart then would emit an unhandled 'error'.
   pool.on('connect', (client) => client.on('error', () => undefined));
-  const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log: logTo(observe) });
+  // While the server is unreachable every query fails at once rather than waiting on its own
+  // connection attempt; a probe on a connection of its own notices the server's return.
+  const guarded = failFastPool<pg.PoolClient>(pool, () => probeServer(url, config.DATABASE_POOL_TIMEOUT * 1000));
+  const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool: guarded }), log: logAndWatch(observe, guarded.markAvailable) });
   return {
     kysely,
     dialect: 'postgres',
@@ -103,4 +115,16 @@ function openPostgres(config: Config, url: string, observe?: QueryObserver): Db 
     poolStats: () => ({ inUse: pool.totalCount - pool.idleCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     close: () => kysely.destroy(),
   };
+}
+
+/** Resolves when the server accepts a connection and answers a trivial query within `timeoutMs`. */
+async function probeServer(url: string, timeoutMs: number): Promise<void> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('select 1');
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }

@@ -18,9 +18,18 @@ const unavailableCodes = new Set([
   'SQLITE_IOERR',
 ]);
 
+/** Thrown at once, without trying, while the database is known to be unreachable. */
+export class DatabaseUnavailableError extends Error {
+  constructor() {
+    super('The database is unreachable; failing fast until it answers again');
+    this.name = 'DatabaseUnavailableError';
+  }
+}
+
 /** True for failures that a retry after the database comes back would fix. */
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
+  if (error instanceof DatabaseUnavailableError) return true;
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && unavailableCodes.has(code)) return true;
   // pg-pool's wording when no connection could be had within DATABASE_POOL_TIMEOUT.

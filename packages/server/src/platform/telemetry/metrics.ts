@@ -73,6 +73,10 @@ export function createMetrics(poolStats?: () => { inUse: number; idle: number; w
           },
         }),
     ),
+    usagePending: metric((registers) => new Gauge({ name: 'parley_usage_records_pending', help: 'Usage records kept in memory until the database takes them', registers })),
+    usageDropped: metric(
+      (registers) => new Counter({ name: 'parley_usage_records_dropped_total', help: 'Usage records lost: the oldest kept while the database was away, past the bound, or ones it refused', registers }),
+    ),
     dependencyErrors: metric(
       (registers) => new Counter({ name: 'parley_dependency_errors_total', help: 'Requests failed because a dependency was unreachable (database, redis, storage)', labelNames: ['dependency'], registers }),
     ),
