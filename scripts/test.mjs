@@ -6,7 +6,7 @@
 // PARLEY_REQUIRE_POSTGRES=1 (set by CI) makes an unreachable PostgreSQL a failure
 // instead of a skipped project; PARLEY_REQUIRE_BROWSER=1 does the same for a
 // missing /usr/bin/chromium, PARLEY_REQUIRE_CLUSTER=1 for the cluster test's binaries.
-// PARLEY_ALSO_TEST_ON=<node binary> runs the SQLite server suites on that Node too.
+// PARLEY_ALSO_TEST_ON=<node binary> runs every suite again on that Node.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -87,13 +87,17 @@ if (build.status !== 0) {
 const typecheck = spawnSync('npm', ['run', 'typecheck', '--silent'], { cwd: root, stdio: 'inherit' });
 const isTypecheckFailed = typecheck.status !== 0;
 
-/** Runs Vitest's `projects` on the Node binary `node`; answers its counts (a run that reported nothing counts as one failure). */
+/**
+ * Runs Vitest's `projects` on the Node binary `node` (first on the PATH too, so the processes tests spawn
+ * run on it); answers its counts (a run that reported nothing counts as one failure).
+ */
 function runVitest(node, projects, excluded, resultsFile) {
   fs.mkdirSync(path.dirname(resultsFile), { recursive: true });
   fs.rmSync(resultsFile, { force: true });
   const vitest = path.join(root, 'node_modules', 'vitest', 'vitest.mjs');
   const args = [vitest, 'run', ...projects.flatMap((p) => ['--project', p]), ...excluded.flatMap((glob) => ['--exclude', glob]), '--reporter=default', '--reporter=json', `--outputFile.json=${resultsFile}`, ...process.argv.slice(2)];
-  const run = spawnSync(node, args, { cwd: root, stdio: 'inherit' });
+  const env = { ...process.env, PATH: `${path.dirname(node)}${path.delimiter}${process.env.PATH ?? ''}` };
+  const run = spawnSync(node, args, { cwd: root, stdio: 'inherit', env });
   if (!fs.existsSync(resultsFile)) return { passed: 0, failed: 1, skipped: 0 };
   const report = JSON.parse(fs.readFileSync(resultsFile, 'utf8'));
   const counts = { passed: report.numPassedTests, failed: report.numFailedTests, skipped: report.numPendingTests + report.numTodoTests };
@@ -102,14 +106,14 @@ function runVitest(node, projects, excluded, resultsFile) {
 }
 
 const runs = [{ node: process.version, projects, ...runVitest(process.execPath, projects, excluded, resultsFile) }];
-// PARLEY_ALSO_TEST_ON=<a node binary> (CI: Node 24) runs the suites on the embedded SQLite
-// driver, a native addon whose safety differs between Node versions, on that Node as well.
+// PARLEY_ALSO_TEST_ON=<a node binary> (CI: Node 24, the Docker image's) runs every suite on that Node as
+// well: the embedded SQLite driver is a native addon whose safety differs between Node versions, and
+// the runtime under HTTP, streams and child processes changes too.
 const otherNode = process.env.PARLEY_ALSO_TEST_ON;
 if (otherNode) {
   const version = spawnSync(otherNode, ['--version'], { encoding: 'utf8' }).stdout?.trim() || otherNode;
-  const sqliteProjects = ['server-unit', 'server-sqlite'];
-  console.log(`\n== again on Node ${version}: ${sqliteProjects.join(', ')}`);
-  runs.push({ node: version, projects: sqliteProjects, ...runVitest(otherNode, sqliteProjects, excluded, resultsFile.replace(/\.json$/, '-other-node.json')) });
+  console.log(`\n== again on Node ${version}: ${projects.join(', ')}`);
+  runs.push({ node: version, projects, ...runVitest(otherNode, projects, excluded, resultsFile.replace(/\.json$/, '-other-node.json')) });
 }
 
 const total = (key) => runs.reduce((sum, run) => sum + run[key], 0);
