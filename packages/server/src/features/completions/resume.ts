@@ -8,7 +8,8 @@ const pollMs = 1000;
 /**
  * Replays a generation's log after batch `afterSeq` and follows it live until
  * it ends or the client leaves, as OpenAI SSE with `id:` lines. When nobody
- * runs the generation any more, asks for a takeover.
+ * runs the generation any more, asks for a takeover (and keeps following: the
+ * instance that wins it writes on in the same log).
  */
 export async function followGeneration(res: ServerResponse, generation: FollowedGeneration, afterSeq: number, headers: Record<string, string>): Promise<void> {
   let isGone = false;
@@ -16,7 +17,7 @@ export async function followGeneration(res: ServerResponse, generation: Followed
   res.writeHead(200, { ...eventStreamHeaders, ...headers });
   let position: string | null = null;
   while (!isGone) {
-    const rows = await generation.read(position, pollMs);
+    const rows = await generation.read(position, pollMs, afterSeq);
     for (const { position: next, entry } of rows) {
       position = next;
       if (entry.kind === 'events') {
