@@ -21,9 +21,9 @@ const oldBatch = 20;
 /** Answers checked at once: enough to hide shared state's round trips, few enough to spare its connection. */
 const concurrency = 16;
 
-/** How often every instance sweeps: well within a second, so a takeover starts within the lease + 1 s. */
+/** How often every instance sweeps: well within a second, so a takeover starts within the lease + 1 s (the sweep included). */
 export function sweepIntervalMs(leaseMs: number): number {
-  return Math.max(250, Math.min(1000, Math.floor(leaseMs / 2)));
+  return Math.max(250, Math.min(750, Math.floor(leaseMs / 2)));
 }
 
 /** Runs `work` on every item, `concurrency` at a time. */
