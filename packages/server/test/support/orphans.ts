@@ -6,6 +6,12 @@ import type { TestApp } from './test-app.js';
 /** The question every orphaned answer was asked. */
 export const orphanMessages = [{ role: 'user' as const, content: 'Survive the crash' }];
 
+/** A generation's log as any instance reads it from shared state. */
+export async function logOf(app: TestApp, id: string): Promise<LogEntry[]> {
+  const log = new GenerationLog(app.parley.platform.shared, 'reader', 1000, app.parley.platform.log);
+  return (await log.read(id, null, 0)).map((row) => row.entry);
+}
+
 /** An answer begun by an instance that died: its chat row, its record and log in shared state, its lapsing lease. */
 export interface Orphan {
   id: string;
@@ -51,6 +57,6 @@ export async function orphanAnswer(app: TestApp, user: TestUser, options: { mode
     id,
     chatId: chat.body.id,
     leaseEndsAt,
-    entries: async () => (await dead.read(id, null, 0)).map((row) => row.entry),
+    entries: () => logOf(app, id),
   };
 }
