@@ -58,8 +58,9 @@ describe('user events', () => {
 
   it('tell of every change made through the chats API, once it succeeded', async () => {
     const tab = await listen(first, user.token);
+    // Each answer is read for its id only.
     const call = async (method: string, path: string, body?: unknown) => {
-      const response = await second.request(method, `/api/v1/chats${path}`, { token: user.token, body });
+      const response = await second.request<{ id: string }>(method, `/api/v1/chats${path}`, { token: user.token, body });
       expect(response.status, `${method} ${path}`).toBe(200);
       return response.body;
     };

@@ -5,6 +5,7 @@ import { adminAndUser, type TestUser } from './support/factories.js';
 import { sample } from './support/metrics.js';
 import { eventually, listenToEvents } from './support/streams.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
+import type { Chat, UsageSummary } from './support/wire.js';
 
 // Every way an answer ends is recorded alike: the saved message, usage analytics, metrics and the user's tabs.
 describe('how answers end', () => {
@@ -13,9 +14,9 @@ describe('how answers end', () => {
   let admin: TestUser;
   let user: TestUser;
 
-  const summary = async () => (await app.request('GET', '/api/v1/analytics/summary', { token: admin.token })).body;
+  const summary = async () => (await app.request<UsageSummary>('GET', '/api/v1/analytics/summary', { token: admin.token })).body;
   const scrape = async () => (await fetch(`${app.url}/metrics`)).text();
-  const lastMessage = async (chatId: string) => (await app.request('GET', `/api/v1/chats/${chatId}`, { token: user.token })).body.chat.messages.at(-1);
+  const lastMessage = async (chatId: string) => (await app.request<Chat>('GET', `/api/v1/chats/${chatId}`, { token: user.token })).body.chat.messages.at(-1);
 
   beforeAll(async () => {
     fake = await startFakeLlm();
@@ -29,7 +30,7 @@ describe('how answers end', () => {
   });
 
   it('ends an answer whose server died with its log as interrupted: saved, counted in usage and metrics, its tabs told', async () => {
-    const chat = await app.request('POST', '/api/v1/chats/new', { token: user.token, body: { chat: {} } });
+    const chat = await app.request<Chat>('POST', '/api/v1/chats/new', { token: user.token, body: { chat: {} } });
     const before = await summary();
     const tab = await listenToEvents(app, user.token);
     try {
@@ -60,7 +61,7 @@ describe('how answers end', () => {
   });
 
   it('saves an answer the upstream refused before streaming like any other, and tells its tabs', async () => {
-    const chat = await app.request('POST', '/api/v1/chats/new', { token: user.token, body: { chat: {} } });
+    const chat = await app.request<Chat>('POST', '/api/v1/chats/new', { token: user.token, body: { chat: {} } });
     const tab = await listenToEvents(app, user.token);
     try {
       const response = await app.request('POST', '/api/chat/completions', {
@@ -68,7 +69,7 @@ describe('how answers end', () => {
         body: { model: 'fail-500', messages: [{ role: 'user', content: 'x' }], stream: true, chat_id: chat.body.id, parent_id: null },
       });
       expect(response.status).toBe(502);
-      const saved = await lastMessage(chat.body.id);
+      const saved = (await lastMessage(chat.body.id))!;
       expect(saved).toMatchObject({ role: 'assistant', done: false, error: { content: expect.stringContaining(UPSTREAM_FAILURE) } });
       expect(saved.info).toMatchObject({ connection_id: expect.any(String), upstream_model: 'fail-500', ttft_ms: null, stopped: false, finish_reason: null });
       await eventually(async () => (tab.received.some((event) => event.type === 'answer:done' && event.message_id === saved.id) ? true : undefined));

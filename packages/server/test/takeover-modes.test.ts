@@ -53,7 +53,7 @@ describe('takeover mode per connection', () => {
       expect(answer.error).toBeFalsy();
       expect(answer.content).toBe(full);
       expect(await orphan.entries()).toContainEqual({ seq: 1, kind: 'takeover', mode: 'regenerate' });
-      expect(lastChatRequest(fake)?.messages.at(-1)).toEqual({ role: 'user', content: orphanMessages[0].content });
+      expect(lastChatRequest(fake)?.messages.at(-1)).toEqual({ role: 'user', content: orphanMessages[0]!.content });
     });
 
     it('continues where the connection says its upstream can (vLLM, with its flags)', async () => {

@@ -33,7 +33,7 @@ export async function orphanAnswer(app: TestApp, user: TestUser, options: { mode
   const platform = app.parley.platform;
   const chat = await app.request<{ id: string }>('POST', '/api/v1/chats/new', { token: user.token, body: { chat: {} } });
   const chats = createChatsService(platform, { publish: () => undefined });
-  const begun = await chats.beginExchange({ userId: user.id, chatId: chat.body.id, model, parentId: null, userMessage: { content: orphanMessages[0].content } });
+  const begun = await chats.beginExchange({ userId: user.id, chatId: chat.body.id, model, parentId: null, userMessage: { content: orphanMessages[0]!.content } });
   const dead = new GenerationLog(platform.shared, 'dead-instance', leaseMs, platform.log);
   const startedAt = Date.now();
   const id = begun.assistantMessageId;
