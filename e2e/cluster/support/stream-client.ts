@@ -53,7 +53,11 @@ function handleEvent(block: string, state: ReadState): void {
   }
   if (data) {
     const event = JSON.parse(data);
-    if (event?.parley?.event === 'takeover') state.isTakenOver = true;
+    if (event?.parley?.event === 'takeover') {
+      state.isTakenOver = true;
+      // The README's rule: a regenerating takeover starts the answer again, so what was shown is dropped.
+      if (event.parley.mode === 'regenerate') state.confirmed = state.pending = '';
+    }
     if (event?.error) state.error = String(event.error.message ?? JSON.stringify(event.error));
     const content = event?.choices?.[0]?.delta?.content;
     if (typeof content === 'string') state.pending += content;

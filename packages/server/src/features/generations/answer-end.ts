@@ -61,7 +61,7 @@ function answerInfo(answer: EndedAnswer, outcome: GenerationOutcome): Record<str
 
 const saveAttempts = 6;
 
-/** How saving went: saved as it ended, saved as a failure to save (`fallback`), or not saved. */
+/** How saving went: saved (as it ended, or as the failure to save it), or not saved; `isFinal`: never will be. */
 type SaveResult = { kind: 'saved'; outcome: GenerationOutcome } | { kind: 'unsaved'; isFinal: boolean; error: unknown };
 
 // SQLSTATEs of a write that lost a race or ran out of time: serialization failure, deadlock, too many
@@ -124,6 +124,7 @@ export function createAnswerEndRecorder(
       return { kind: 'unsaved', isFinal: true, error };
     }
   }
+
   function measure(answer: EndedAnswer, outcome: GenerationOutcome, ending: AnswerEnding): void {
     const connection = answer.connectionId ?? 'unknown';
     const labels = { model: answer.model, connection };
