@@ -9,7 +9,7 @@ import { startTestApp, type TestApp } from './support/test-app.js';
 import { testDialect } from './support/test-database.js';
 import type { Chat } from './support/wire.js';
 
-const answers: Record<string, string> = { 'nul-model': 'before\u0000after', 'poison-model': 'a poison answer' };
+const answers: Record<string, string> = { 'nul-model': 'before\u0000after', 'poison-model': 'a poison answer', 'blip-model': 'a steady answer' };
 
 /** An OpenAI-compatible upstream answering each model's fixed text in one chunk; counts what it was asked. */
 async function startUpstream() {
@@ -71,6 +71,11 @@ describe('saving answers', () => {
       await sql`create function refuse_poison() returns trigger language plpgsql as $$
         begin if new.content like '%poison%' then raise exception 'poisoned answer' using errcode = '23514'; end if; return new; end $$`.execute(db);
       await sql`create trigger refuse_poison before update on messages for each row execute function refuse_poison()`.execute(db);
+      // A passing failure (a serialization failure) while the table `blip` has a row.
+      await sql`create table blip (id integer)`.execute(db);
+      await sql`create function refuse_during_blip() returns trigger language plpgsql as $$
+        begin if new.content = 'a steady answer' and exists (select 1 from blip) then raise exception 'database blip' using errcode = '40001'; end if; return new; end $$`.execute(db);
+      await sql`create trigger refuse_during_blip before update on messages for each row execute function refuse_during_blip()`.execute(db);
     } else {
       await sql`create trigger refuse_poison before update of content on messages when new.content like '%poison%'
         begin select raise(abort, 'poisoned answer'); end`.execute(db);
@@ -105,4 +110,22 @@ describe('saving answers', () => {
       return summary.body.errors === 1 ? true : undefined;
     });
   });
+
+  // PostgreSQL only: a trigger can raise a passing error there (SQLite's raise as constraint failures).
+  it.skipIf(testDialect !== 'postgres')('saves an answer that ended during a database blip from its log once the database is back, asking the model once', async () => {
+    const db = app.parley.platform.db.kysely;
+    await sql`insert into blip values (1)`.execute(db);
+    // The stream ends once saving has been tried six times over a few seconds.
+    const { chatId, id } = await ask('blip-model');
+    expect((await logOf(app, id)).at(-1)).toMatchObject({ kind: 'unsaved', outcome: { status: 'done' } });
+    await sql`delete from blip`.execute(db);
+
+    const answer = await eventually(async () => {
+      const saved = await savedAnswer(chatId, id);
+      return saved.done ? saved : undefined;
+    }, 10_000);
+    expect(answer.content).toBe('a steady answer');
+    expect((await logOf(app, id)).at(-1)).toMatchObject({ kind: 'end', outcome: { status: 'done' } });
+    expect(upstream.asked.filter((model) => model === 'blip-model')).toHaveLength(1);
+  }, 30_000);
 });

@@ -24,6 +24,9 @@ export async function followGeneration(res: ServerResponse, generation: Followed
         if (entry.seq <= afterSeq) continue;
         const text = toSseText(entry.events, generation.info, false, entry.seq);
         if (text) res.write(text);
+      } else if (entry.kind === 'unsaved') {
+        // Ended, but not saved yet: the end comes once it is.
+        continue;
       } else if (entry.kind === 'takeover') {
         // A client that saw a batch after the takeover saw the takeover too; at equal numbers it may
         // not have (the event has no id of its own), and seeing it twice changes nothing.

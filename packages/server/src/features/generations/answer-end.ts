@@ -34,7 +34,9 @@ export type AnswerEnding =
   /** The answer was taken over as often as its budget allows: it ends without asking the model again. */
   | { kind: 'takeover-exhausted'; lastSeq: number }
   /** Its instance died and its log expired with it: nothing can continue it. */
-  | { kind: 'interrupted' };
+  | { kind: 'interrupted' }
+  /** It ended earlier but could not be saved then (the database away); saved now from its log. */
+  | { kind: 'resaved'; lastSeq: number };
 
 /** Records an answer's end; resolves to false when it could not be saved (see createAnswerEndRecorder). */
 export type RecordAnswerEnd = (answer: EndedAnswer, outcome: GenerationOutcome, ending: AnswerEnding) => Promise<boolean>;
@@ -126,6 +128,8 @@ export function createAnswerEndRecorder(
   }
 
   function measure(answer: EndedAnswer, outcome: GenerationOutcome, ending: AnswerEnding): void {
+    // Counted when it ended.
+    if (ending.kind === 'resaved') return;
     const connection = answer.connectionId ?? 'unknown';
     const labels = { model: answer.model, connection };
     if (ending.kind === 'streamed') metrics.activeStreams.dec();
@@ -148,9 +152,9 @@ export function createAnswerEndRecorder(
 
   /**
    * Never rejects. An answer that could not be saved for a passing reason (the database away) is not counted
-   * in usage and logs no end: once its lease lapses the sweeper finds it unfinished and takes it over (within
-   * its takeover budget), and that end is recorded then. One that can never be saved logs its end, so nobody
-   * takes it over.
+   * in usage and logs no end but an `unsaved` entry: once its lease lapses the sweeper finds it unfinished,
+   * and whoever takes it over saves it from its log (see takeover.ts); that end is recorded then. One that
+   * can never be saved logs its end, so nobody takes it over.
    */
   return async function recordAnswerEnd(answer, outcome, ending) {
     let result: SaveResult = { kind: 'saved', outcome };
@@ -166,6 +170,7 @@ export function createAnswerEndRecorder(
       measure(answer, outcome, ending);
       // Logged after saving, so a client told "end" finds the answer in the chat.
       if (answer.chat && (result.kind === 'saved' || result.isFinal)) logEnd(answer.id, result.kind === 'saved' ? result.outcome : outcome, ending);
+      else if (answer.chat) logUnsaved(answer.id, outcome, ending);
       if (result.kind === 'unsaved') return false;
       const saved = result.outcome;
       const status = saved.isStopped ? 'stopped' : saved.status;
@@ -183,6 +188,13 @@ export function createAnswerEndRecorder(
     if (ending.kind === 'interrupted') return;
     const lastSeq = ending.kind === 'refused' ? 0 : ending.lastSeq;
     generationLog.append(id, { seq: lastSeq, kind: 'end', outcome: { status: outcome.status, error: outcome.error, isStopped: outcome.isStopped } });
+  }
+
+  /** Notes in the log how the answer ended, for the instance that saves it once the database is back. */
+  function logUnsaved(id: string, { content: _content, ...outcome }: GenerationOutcome, ending: AnswerEnding): void {
+    // A resaved answer has its note already.
+    if (ending.kind === 'interrupted' || ending.kind === 'resaved') return;
+    generationLog.append(id, { seq: ending.kind === 'refused' ? 0 : ending.lastSeq, kind: 'unsaved', outcome });
   }
 }
 

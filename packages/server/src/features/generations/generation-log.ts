@@ -14,11 +14,16 @@ export interface GenerationRecord {
 /** How a takeover finished the answer: the partial text continued by the model, or the answer asked afresh. */
 export type TakeoverMode = 'continue' | 'regenerate';
 
-/** One entry of a generation's log: a batch of events, the end, or a note that another instance took over. */
+/**
+ * One entry of a generation's log: a batch of events, the end, a note that another instance took over, or
+ * one that the answer ended but could not be saved yet (the database away): whoever takes it over saves it
+ * from the log, without asking the model again.
+ */
 export type LogEntry =
   | { seq: number; kind: 'events'; events: UpstreamEvent[] }
   | { seq: number; kind: 'end'; outcome: Pick<GenerationOutcome, 'status' | 'error' | 'isStopped'> }
-  | { seq: number; kind: 'takeover'; mode: TakeoverMode };
+  | { seq: number; kind: 'takeover'; mode: TakeoverMode }
+  | { seq: number; kind: 'unsaved'; outcome: Omit<GenerationOutcome, 'content'> };
 
 /** How long a generation's record lasts after it began (and its log after its last entry). */
 export const logTtlMs = 10 * 60_000;

@@ -4,7 +4,7 @@ import type { Platform } from '../../platform/platform.js';
 import type { ConnectionsService } from '../connections/connections.service.js';
 import type { ModelsService } from '../models/models.service.js';
 import { failedOutcome, type RecordAnswerEnd } from './answer-end.js';
-import type { GenerationListener } from './generation.js';
+import type { GenerationListener, GenerationOutcome } from './generation.js';
 import { takeoverBudget, type GenerationLog, type GenerationRecord, type LogEntry, type TakeoverMode } from './generation-log.js';
 import type { GenerationRunner } from './generation-runner.js';
 
@@ -51,6 +51,12 @@ function takeoverRequest(request: ChatRequest, target: UpstreamTarget, mode: Tak
 export function createTakeover(platform: Platform, { generationLog, models, connections, upstream, timeouts, runner, recordAnswerEnd }: TakeoverDeps) {
   const { clock, config, log, metrics } = platform;
 
+  /** Saves an answer that ended but could not be saved then, from its log: the model is not asked again. */
+  async function saveFromLog(record: GenerationRecord, outcome: Omit<GenerationOutcome, 'content'>, content: string, lastSeq: number): Promise<void> {
+    log.info({ generation: record.info.id }, 'saving an answer that ended unsaved, from its log');
+    await recordAnswerEnd(record.info, { ...outcome, content }, { kind: 'resaved', lastSeq });
+  }
+
   /** Ends the answer without asking the model again: it was taken over as often as its budget allows. */
   async function giveUp(record: GenerationRecord, content: string, lastSeq: number): Promise<void> {
     log.warn({ generation: record.info.id, budget: takeoverBudget }, 'generation out of takeovers; ending it as failed');
@@ -86,7 +92,8 @@ export function createTakeover(platform: Platform, { generationLog, models, conn
   /**
    * The upstream is asked to continue the partial answer from the log, or (mode `regenerate`, for
    * upstreams that cannot continue) to answer afresh. False when another instance got there first
-   * or there is nothing to continue. Past its takeover budget, the answer ends as failed instead.
+   * or there is nothing to continue. Past its takeover budget, the answer ends as failed instead; an
+   * answer that ended but could not be saved is saved from the log.
    */
   return async function takeOver(id: string): Promise<boolean> {
     if (runner.local(id) || !(await generationLog.claim(id))) return false;
@@ -100,6 +107,12 @@ export function createTakeover(platform: Platform, { generationLog, models, conn
         return false;
       }
       const { content, lastSeq } = partialAnswer(entries);
+      const unsaved = entries.findLast(({ entry }) => entry.kind === 'unsaved')?.entry;
+      if (unsaved?.kind === 'unsaved') {
+        await saveFromLog(record, unsaved.outcome, content, lastSeq);
+        releaseLease();
+        return true;
+      }
       const { isAllowed } = await generationLog.countTakeover(id);
       if (!isAllowed) {
         await giveUp(record, content, lastSeq);
