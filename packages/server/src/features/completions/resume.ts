@@ -39,6 +39,7 @@ export async function followGeneration(res: ServerResponse, generation: Followed
         return;
       }
     }
-    if (rows.length === 0 && !isGone && !(await generation.isRunning())) await generation.takeOver();
+    // A takeover that fails midway is tried again: by this loop, or by any instance's sweep.
+    if (rows.length === 0 && !isGone && !(await generation.isRunning())) await generation.takeOver().catch(() => false);
   }
 }
