@@ -5,7 +5,8 @@ import { startFakeLlm } from './server.js';
 import type { FakeLlmOptions } from './types.js';
 
 const USAGE = `usage: fake-llm [--port 11434] [--host 127.0.0.1] [--ttft-ms 0] [--token-ms 0]
-                [--tokens 24] [--slow-headers-ms 3000] [--api-key KEY] [--h2c]`;
+                [--tokens 24] [--slow-headers-ms 3000] [--api-key KEY] [--h2c]
+                [--openai-continuation continue|restart|vllm]`;
 
 /** Flag name -> option name, for the numeric flags. */
 const NUMERIC_FLAGS = {
@@ -28,6 +29,7 @@ function parseOptions(argv: string[]): Partial<FakeLlmOptions> {
       tokens: { type: 'string' },
       'slow-headers-ms': { type: 'string' },
       'api-key': { type: 'string' },
+      'openai-continuation': { type: 'string' },
       h2c: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -45,6 +47,10 @@ function parseOptions(argv: string[]): Partial<FakeLlmOptions> {
     if (text.trim() === '' || !Number.isFinite(value) || value < 0) errors.push(`--${flag} must be a non-negative number, got '${text}'`);
     else options[name] = value;
   }
+  const continuation = values['openai-continuation'];
+  if (continuation !== undefined && continuation !== 'continue' && continuation !== 'restart' && continuation !== 'vllm') {
+    errors.push(`--openai-continuation must be continue, restart or vllm, got '${continuation}'`);
+  }
   if (errors.length > 0) {
     console.error(`${errors.join('\n')}\n${USAGE}`);
     process.exit(2);
@@ -52,6 +58,7 @@ function parseOptions(argv: string[]): Partial<FakeLlmOptions> {
   if (values.host !== undefined) options.host = values.host;
   if (values['api-key'] !== undefined) options.apiKey = values['api-key'];
   if (values.h2c) options.h2c = true;
+  if (continuation !== undefined) options.openaiContinuation = continuation as FakeLlmOptions['openaiContinuation'];
   return options;
 }
 

@@ -21,4 +21,4 @@ export { planToolCall, TOOL_ARGUMENT_PIECES } from './tools.js';
 export type { ToolCall } from './tools.js';
 export type { ModelId } from './models.js';
 export { DEFAULT_OPTIONS } from './types.js';
-export type { FakeLlm, FakeLlmOptions, FakeLlmOptionsPatch, RecordedRequest } from './types.js';
+export type { FakeLlm, FakeLlmOptions, FakeLlmOptionsPatch, OpenAiContinuation, RecordedRequest } from './types.js';

@@ -1,11 +1,11 @@
-import { idFromSeed, planReply, type Reply } from './determinism.js';
+import { idFromSeed, planReply, type ChatMessage, type Reply } from './determinism.js';
 import { sendBadRequest, sendModelNotFound } from './errors.js';
 import { MIDSTREAM_FAILURE } from './faults.js';
 import { runGeneration, type GenerationFormat } from './generation.js';
 import { isRecord } from './http.js';
 import { isKnownModel, MODEL_IDS, MODELS_CREATED } from './models.js';
 import { argumentPieces, planToolCall, type ToolCall } from './tools.js';
-import type { RequestContext } from './types.js';
+import type { OpenAiContinuation, RequestContext } from './types.js';
 import { readMessages, readModel, readOptionalCount } from './validate.js';
 
 const MODEL_LIST = JSON.stringify({
@@ -74,6 +74,18 @@ function chatFormat(model: string, reply: Reply, includeUsage: boolean, toolCall
   };
 }
 
+/**
+ * The messages the answer is planned from: a server that does not continue a trailing assistant message
+ * answers as if it were not there, from the beginning (see FakeLlmOptions.openaiContinuation).
+ */
+function plannedMessages(messages: readonly ChatMessage[], body: Record<string, unknown>, continuation: OpenAiContinuation): readonly ChatMessage[] {
+  const continues = continuation === 'continue' || (continuation === 'vllm' && body.continue_final_message === true);
+  if (continues) return messages;
+  let end = messages.length;
+  while (end > 0 && messages[end - 1]?.role === 'assistant') end--;
+  return messages.slice(0, end);
+}
+
 /** POST /v1/chat/completions: validates, then streams (SSE) or answers in one JSON body. */
 export async function chatCompletions(ctx: RequestContext): Promise<void> {
   const { body, res } = ctx;
@@ -92,7 +104,8 @@ export async function chatCompletions(ctx: RequestContext): Promise<void> {
   }
   if (!isKnownModel(model.value)) return sendModelNotFound(res, 'openai', model.value);
 
-  const planned = planReply({ model: model.value, messages: messages.value, max_tokens: maxTokens.value }, ctx.options.tokens);
+  const planning = plannedMessages(messages.value, body, ctx.options.openaiContinuation);
+  const planned = planReply({ model: model.value, messages: planning, max_tokens: maxTokens.value }, ctx.options.tokens);
   const toolCall = planToolCall(body, messages.value, planned.seed);
   // A tool call streams its argument fragments where an answer streams its words.
   const reply = toolCall ? { ...planned, tokens: argumentPieces(toolCall), finishReason: 'tool_calls' as const } : planned;

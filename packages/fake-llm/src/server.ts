@@ -11,6 +11,7 @@ function checkOptions(options: FakeLlmOptions): void {
   const bad: string[] = NUMERIC_OPTIONS.filter((name) => !Number.isFinite(options[name]) || options[name] < 0);
   if (!Number.isInteger(options.tokens)) bad.push('tokens');
   if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) bad.push('port');
+  if (!['continue', 'restart', 'vllm'].includes(options.openaiContinuation)) bad.push('openaiContinuation');
   if (bad.length > 0) throw new RangeError(`invalid fake-llm options: ${[...new Set(bad)].join(', ')}`);
 }
 

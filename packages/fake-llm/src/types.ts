@@ -14,6 +14,13 @@ export interface FakeLlmOptions {
   tokens: number;
   /** How long the `slow-headers` model waits before sending the response headers. */
   slowHeadersMs: number;
+  /**
+   * What the OpenAI chat route does with a trailing assistant message (a partial answer to continue):
+   * `continue` it (llama.cpp's server does; the default), `restart` the answer from its beginning (OpenAI's
+   * API does), or `vllm`: continue only when the request says `continue_final_message: true`, as vLLM does.
+   * Ollama's routes always continue, as Ollama does.
+   */
+  openaiContinuation: OpenAiContinuation;
   /** When set, OpenAI routes require `Authorization: Bearer <apiKey>`. */
   apiKey?: string | undefined;
   /**
@@ -23,6 +30,9 @@ export interface FakeLlmOptions {
    */
   h2c?: boolean;
 }
+
+/** See FakeLlmOptions.openaiContinuation. */
+export type OpenAiContinuation = 'continue' | 'restart' | 'vllm';
 
 /** Options a running server accepts through setOptions (the socket is already bound). */
 export type FakeLlmOptionsPatch = Partial<Omit<FakeLlmOptions, 'port' | 'host'>>;
@@ -35,6 +45,7 @@ export const DEFAULT_OPTIONS: Readonly<FakeLlmOptions> = Object.freeze({
   tokenMs: 0,
   tokens: 24,
   slowHeadersMs: 3000,
+  openaiContinuation: 'continue',
 });
 
 /** One request as the fake saw it, kept so tests can assert what an upstream client sent. */

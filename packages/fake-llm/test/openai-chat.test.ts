@@ -71,6 +71,23 @@ describe('POST /v1/chat/completions, streaming', () => {
     expect(chunks.at(-1)?.usage?.completion_tokens).toBe(24 - 7);
   });
 
+  it('answers again from the start, as OpenAI does, with openaiContinuation restart; as vLLM does with vllm', async () => {
+    const partial = expectedAnswer(base).slice(0, 7).join('');
+    const messages = [...base.messages, { role: 'assistant', content: partial }];
+    try {
+      ctx.fake.setOptions({ openaiContinuation: 'restart' });
+      const restarted = await postJson(completions(), { ...base, messages, stream: true, continue_final_message: true });
+      expect(streamedText(sseChunks(await restarted.text()))).toBe(expectedText(base));
+      ctx.fake.setOptions({ openaiContinuation: 'vllm' });
+      const plain = await postJson(completions(), { ...base, messages, stream: true });
+      expect(streamedText(sseChunks(await plain.text()))).toBe(expectedText(base));
+      const flagged = await postJson(completions(), { ...base, messages, stream: true, continue_final_message: true, add_generation_prompt: false });
+      expect(partial + streamedText(sseChunks(await flagged.text()))).toBe(expectedText(base));
+    } finally {
+      ctx.fake.setOptions({ openaiContinuation: 'continue' });
+    }
+  });
+
   it('answers in full when the trailing assistant text is not a prefix', async () => {
     const messages = [...base.messages, { role: 'assistant', content: 'I made this up' }];
     const res = await postJson(completions(), { ...base, messages, stream: true });

@@ -141,7 +141,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const connections = createConnectionsService(platform, audit, settings, upstream);
   await connections.seedFromEnvironment();
   const models = createModelsService(platform, connections, audit);
-  const generations = createGenerationsService(platform, { models, chats, settings, events, analytics, upstream });
+  const generations = createGenerationsService(platform, { models, chats, connections, settings, events, analytics, upstream });
   const completions = createCompletionsService(platform, { models, chats, generations });
 
   const app: App = Fastify({

@@ -95,8 +95,8 @@ export const configSchema = z.object({
   MODELS_CACHE_TTL: seconds.default(30),
   /** Seconds without a lease renewal after which another instance takes a generation over. */
   GENERATION_LEASE_TIMEOUT: seconds.default(10),
-  /** How another instance finishes an abandoned generation: `continue` the partial answer, or `regenerate` it (for upstreams that cannot continue). */
-  GENERATION_TAKEOVER_MODE: z.enum(['continue', 'regenerate']).default('continue'),
+  /** Overrides every connection's takeover mode: `continue` the partial answer, or `regenerate` it; unset: per connection (`takeover_mode`). */
+  GENERATION_TAKEOVER_MODE: z.enum(['continue', 'regenerate']).optional(),
   /** Generate chat titles with the model after the first exchange. */
   ENABLE_TITLE_GENERATION: bool.default(true),
   /** Let answers show images from other sites (off: shown as links, and the page's CSP refuses them); admins can change it at run time. */

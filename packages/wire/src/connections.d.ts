@@ -1,6 +1,9 @@
 /** The API dialect an upstream speaks. */
 export type ConnectionType = 'openai' | 'ollama';
 
+/** A connection's takeover setting (see Connection.takeover_mode). */
+export type TakeoverModeSetting = 'auto' | 'continue' | 'regenerate';
+
 /** An upstream connection as the admin API shows it (the key masked). */
 export interface Connection {
   id: string;
@@ -17,6 +20,12 @@ export interface Connection {
   enabled: boolean;
   /** HTTP/2 to the upstream: offered through ALPN on https://, prior knowledge (h2c) on http://. */
   http2: boolean;
+  /**
+   * How another instance finishes an answer whose instance died: `continue` the partial text (for upstreams
+   * that continue a trailing assistant message: Ollama, vLLM, llama.cpp's server), `regenerate` it, or
+   * `auto`: `continue` for Ollama connections, `regenerate` for OpenAI-compatible ones.
+   */
+  takeover_mode: TakeoverModeSetting;
   position: number;
   created_at: number;
   updated_at: number;

@@ -183,6 +183,44 @@ describe('a stream that drops mid-answer', () => {
     expect(useChat.getState().generation).toBeNull();
   });
 
+  it('follows a takeover: drops the partial text when another instance answers afresh, keeps it when it continues', async () => {
+    const takeover = (mode: 'continue' | 'regenerate') => `data: ${JSON.stringify({ parley: { event: 'takeover', mode } })}\n\n`;
+    for (const mode of ['regenerate', 'continue'] as const) {
+      const posted = eventStream({ 'x-parley-generation-id': 'g3' });
+      const resumed = eventStream();
+      routes = {};
+      calls = [];
+      serve('POST /api/chat/completions', () => posted.response);
+      serve('GET /api/chat/completions/g3/stream', () => resumed.response);
+      const final = mode === 'regenerate' ? 'Fresh answer' : 'One two three';
+      serve('GET /api/v1/chats/c', () => json(chatWith([{ ...user, childrenIds: ['g3'] }, answer({ id: 'g3', content: final, done: true })])));
+      useChat.setState({ ...initialChatState, chatId: 'c' });
+      const texts: string[] = [];
+      const unsubscribe = useChat.subscribe((state) => {
+        const message = state.history.messages[state.history.currentId ?? ''];
+        if (message?.role === 'assistant' && texts.at(-1) !== message.content) texts.push(message.content);
+      });
+
+      const sending = sendMessage('Hi', 'm', []);
+      await vi.waitFor(() => expect(calls.some((call) => call.method === 'POST')).toBe(true));
+      posted.send(batch(1, 'One') + batch(2, ' two'));
+      await vi.waitFor(() => expect(shown().content).toBe('One two'));
+      // The instance writing the answer dies; another takes it over.
+      posted.fail();
+      await vi.waitFor(() => expect(resumes()).toHaveLength(1), { timeout: 3000 });
+      if (mode === 'regenerate') resumed.send(takeover(mode) + batch(3, 'Fresh') + batch(4, ' answer') + done);
+      else resumed.send(takeover(mode) + batch(3, ' three') + done);
+      await sending;
+      unsubscribe();
+
+      expect(shown()).toMatchObject({ content: final, done: true });
+      // Never a repeated text on the way: after the takeover the answer shows only what the model wrote.
+      expect(texts.at(-1)).toBe(final);
+      expect(texts.some((text) => text.includes('One two') && text.includes('Fresh'))).toBe(false);
+      openNewChat();
+    }
+  });
+
   it('waits while the browser is offline, then reconnects', async () => {
     const posted = eventStream({ 'x-parley-generation-id': 'g2' });
     const resumed = eventStream();

@@ -118,7 +118,7 @@ async function streamToEnd(answer: LiveAnswer, writer: AnswerWriter, reason: Fol
       if (signal.aborted) break;
       // The session ended: the app shows the sign-in screen.
       if (error instanceof ApiError && error.status === 401) return 'left';
-      // 404: the log expired (or was never written); the saved chat is all there is.
+      // 404 (no such answer) or 409 (not saved in a chat, so it has no log): the saved chat is all there is.
       if (error instanceof ApiError && error.status < 500) return 'poll';
     }
     failures = hasReceived ? 0 : failures + 1;

@@ -264,15 +264,57 @@ export function writeChatMeta(meta: ChatMeta): string {
   return JSON.stringify(meta);
 }
 
-/** Assistant messages still marked streaming, with their chat's owner, oldest first: candidates for takeover or for marking as interrupted. */
-export function findUnfinishedAnswers(db: Q, limit: number) {
-  return db
+/** Where a walk through the unfinished answers stands: the last one seen, in (created_at, id) order. */
+export interface AnswerCursor {
+  createdAt: number;
+  id: string;
+}
+
+/** Which unfinished answers to read: created in [from, before), after `after`, at most `limit`. */
+export interface UnfinishedWindow {
+  from?: number;
+  before: number;
+  after?: AnswerCursor;
+  limit: number;
+}
+
+/**
+ * Assistant messages still marked streaming, with their chat's owner, in (created_at, id) order: candidates
+ * for takeover or for marking as interrupted. The status is a literal so both databases use the partial
+ * index `messages_streaming_created` (a bound parameter would not prove its condition).
+ */
+export function findUnfinishedAnswers(db: Q, window: UnfinishedWindow) {
+  let query = db
     .selectFrom('messages')
     .innerJoin('chats', 'chats.id', 'messages.chat_id')
     .select(['messages.id', 'messages.chat_id', 'messages.model', 'messages.created_at', 'chats.user_id'])
-    .where('messages.status', '=', 'streaming')
+    .where('messages.status', '=', sql.lit('streaming'))
     .where('messages.role', '=', 'assistant')
-    .orderBy('messages.created_at', 'asc')
-    .limit(limit)
-    .execute();
+    .where('messages.created_at', '<', window.before);
+  if (window.from !== undefined) query = query.where('messages.created_at', '>=', window.from);
+  const after = window.after;
+  if (after) {
+    query = query.where((eb) =>
+      eb.or([eb('messages.created_at', '>', after.createdAt), eb.and([eb('messages.created_at', '=', after.createdAt), eb('messages.id', '>', after.id)])]),
+    );
+  }
+  return query.orderBy('messages.created_at', 'asc').orderBy('messages.id', 'asc').limit(window.limit).execute();
+}
+
+/** Ids of a chat's messages the server is still writing. */
+export async function findStreamingIds(db: Q, chatId: string): Promise<string[]> {
+  const rows = await db.selectFrom('messages').select('id').where('chat_id', '=', chatId).where('status', '=', sql.lit('streaming')).execute();
+  return rows.map((row) => row.id);
+}
+
+/** An assistant message of a chat owned by `userId`: where a generation's answer is saved. */
+export function findAnswerOfUser(db: Q, userId: string, messageId: string) {
+  return db
+    .selectFrom('messages')
+    .innerJoin('chats', 'chats.id', 'messages.chat_id')
+    .select(['messages.id', 'messages.chat_id', 'messages.model', 'messages.status', 'messages.content', 'messages.error', 'messages.created_at'])
+    .where('messages.id', '=', messageId)
+    .where('messages.role', '=', 'assistant')
+    .where('chats.user_id', '=', userId)
+    .executeTakeFirst();
 }

@@ -1,9 +1,17 @@
 import { z } from 'zod';
 
+// PostgreSQL's text cannot hold U+0000: an id with one would fail there as a query error, not a 400.
+const hasNoNul = (text: string) => !text.includes('\0');
+
 /** Bound for chat and message ids (Open WebUI uses UUIDs; completions accepts up to 64). */
-export const idSchema = z.string().min(1).max(64);
-/** A chat title as users set it. */
-export const titleSchema = z.string().trim().min(1).max(200);
+export const idSchema = z.string().min(1).max(64).refine(hasNoNul, 'must not contain U+0000');
+/** A chat title as users set it; U+0000 is stored as U+FFFD, like message text. */
+export const titleSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(200)
+  .transform((title) => title.replaceAll('\0', '\uFFFD'));
 const contentSchema = z.string().max(1_000_000);
 const roleSchema = z.enum(['system', 'user', 'assistant']);
 const jsonObject = z.record(z.string(), z.unknown());

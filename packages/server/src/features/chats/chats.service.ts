@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Updateable } from 'kysely';
 import { httpErrors } from '../../http/errors.js';
-import type { ChatsTable, Database } from '../../platform/db/schema.js';
+import type { ChatsTable, Database, MessageRow } from '../../platform/db/schema.js';
 import type { Platform } from '../../platform/platform.js';
 import type { EventsService } from '../events/events.service.js';
 import { readAllChats, startedEarly } from './chats.export.js';
@@ -19,9 +19,20 @@ import {
   withMessageIdConflict,
   type FullChat,
 } from './chats.store.js';
-import { messageFromRow, messageToRow, remapIds, toEpochMs, treeFromChatJson, type TreeMessage } from './message-tree.js';
+import {
+  messageFromRow,
+  messageToRow,
+  remapIds,
+  storableText,
+  toEpochMs,
+  treeFromChatJson,
+  unfinishedAnswerError,
+  type MessageTree,
+  type TreeMessage,
+} from './message-tree.js';
 
 export type { FullChat } from './chats.store.js';
+export type { AnswerCursor } from './chats.repo.js';
 
 /** Token usage and timings recorded on an assistant message. */
 export interface AnswerRecord {
@@ -53,6 +64,34 @@ export interface UnfinishedAnswer {
   userId: string;
   model: string;
   createdAt: number;
+}
+
+/** Which unfinished answers to list: created in [from, before), after the cursor, at most `limit`. */
+export type UnfinishedWindow = repo.UnfinishedWindow;
+
+/** A saved answer as a generation's follower needs it: finished or not, its text and error. */
+export interface SavedAnswer {
+  chatId: string;
+  model: string | null;
+  createdAt: number;
+  status: MessageRow['status'];
+  content: string;
+  error: string | null;
+}
+
+/**
+ * A tree a client sent, with the answers the server is still writing (`streamingIds`) kept streaming: a
+ * client saving the chat mid-answer must neither end the server's answer nor hide it from the sweeper.
+ */
+function keepingServerAnswers(tree: MessageTree, streamingIds: readonly string[]): MessageTree {
+  if (streamingIds.length === 0) return tree;
+  const ids = new Set(streamingIds);
+  return { ...tree, messages: tree.messages.map((m) => (ids.has(m.id) && m.role === 'assistant' ? { ...m, status: 'streaming', error: null } : m)) };
+}
+
+/** A copied message: an answer still being written is copied as unfinished (the server writes only the original). */
+function copiedMessage(message: TreeMessage): TreeMessage {
+  return message.status === 'streaming' ? { ...message, status: 'error', error: unfinishedAnswerError } : message;
 }
 
 /** The title of a chat nobody has named yet (generated titles replace only this). */
@@ -124,8 +163,9 @@ export function createChatsService(platform: Platform, events: ChatEvents) {
         }
         if (tree) {
           await withinContentLimit(trx, userId, () => treeBytes(tree), chatId);
+          const streamingIds = await repo.findStreamingIds(trx, chatId);
           await repo.deleteMessagesOfChat(trx, chatId);
-          patch.current_message_id = (await storeTree(trx, chatId, tree, renameAll)).currentId;
+          patch.current_message_id = (await storeTree(trx, chatId, keepingServerAnswers(tree, streamingIds), renameAll)).currentId;
         }
         await repo.updateChat(trx, userId, chatId, patch);
         return loadChat(trx, userId, chatId);
@@ -183,7 +223,7 @@ export function createChatsService(platform: Platform, events: ChatEvents) {
       const copy = await db.transaction().execute(async (trx) => {
         const source = await loadChat(trx, userId, chatId);
         await withinContentLimit(trx, userId, () => source.messages.reduce((sum, row) => sum + rowBytes(row), 0));
-        const tree = remapIds({ messages: source.messages.map(messageFromRow), currentId: source.chat.current_message_id }, 'all');
+        const tree = remapIds({ messages: source.messages.map((row) => copiedMessage(messageFromRow(row))), currentId: source.chat.current_message_id }, 'all');
         const id = randomUUID();
         await repo.insertChat(trx, {
           ...source.chat,
@@ -314,10 +354,16 @@ export function createChatsService(platform: Platform, events: ChatEvents) {
       });
     },
 
-    /** Answers still being generated (or abandoned by a dead instance), oldest first. */
-    async listUnfinishedAnswers(limit = 20): Promise<UnfinishedAnswer[]> {
-      const rows = await repo.findUnfinishedAnswers(db, limit);
+    /** Answers still being generated (or abandoned by a dead instance) in a window of creation times, oldest first. */
+    async listUnfinishedAnswers(window: UnfinishedWindow): Promise<UnfinishedAnswer[]> {
+      const rows = await repo.findUnfinishedAnswers(db, window);
       return rows.map((row) => ({ chatId: row.chat_id, messageId: row.id, userId: row.user_id, model: row.model ?? '', createdAt: row.created_at }));
+    },
+
+    /** An answer of the user's as saved (in any of their chats), or undefined. */
+    async findAnswer(userId: string, messageId: string): Promise<SavedAnswer | undefined> {
+      const row = await repo.findAnswerOfUser(db, userId, messageId);
+      return row && { chatId: row.chat_id, model: row.model, createdAt: row.created_at, status: row.status, content: row.content, error: row.error };
     },
 
     /** Saves the final assistant message; does nothing when the chat or message was deleted meanwhile. */
@@ -325,9 +371,9 @@ export function createChatsService(platform: Platform, events: ChatEvents) {
       const now = clock.now();
       await db.transaction().execute(async (trx) => {
         const isUpdated = await repo.updateMessage(trx, chatId, messageId, {
-          content: answer.content,
+          content: storableText(answer.content),
           status: answer.status,
-          error: answer.error,
+          error: answer.error === null ? null : storableText(answer.error),
           usage: answer.usage === null ? null : JSON.stringify(answer.usage),
           info: JSON.stringify(answer.info),
           updated_at: now,
@@ -338,7 +384,7 @@ export function createChatsService(platform: Platform, events: ChatEvents) {
 
     /** Sets a generated title unless the user already renamed the chat. */
     async setGeneratedTitle(chatId: string, title: string): Promise<void> {
-      const trimmed = title.trim().slice(0, titleMax);
+      const trimmed = storableText(title.trim().slice(0, titleMax));
       if (trimmed) await repo.setTitleIfUnchanged(db, chatId, defaultTitle, trimmed);
     },
 

@@ -44,15 +44,28 @@ function errorText(error: MessageJson['error']): string | null {
   return error.content ?? 'Error';
 }
 
+/** What an answer sent unfinished (`done: false`) is saved with: only the server's own answers stream. */
+export const unfinishedAnswerError = 'The answer was not finished when this chat was saved';
+
+/**
+ * The stored status of a message sent by a client or an import. Never `streaming`: that status means the
+ * server is writing the answer, and the sweeper would take it over or wipe it as interrupted.
+ */
+function clientStatus(json: MessageJson, error: string | null): { status: MessageStatus; error: string | null } {
+  if (error !== null) return { status: 'error', error };
+  if (json.done === false && json.role === 'assistant') return { status: 'error', error: unfinishedAnswerError };
+  return { status: 'done', error: null };
+}
+
 function toTreeMessage(id: string, parentId: string | null, json: MessageJson, createdAt: number): TreeMessage {
-  const error = errorText(json.error);
+  const { status, error } = clientStatus(json, errorText(json.error));
   return {
     id,
     parentId,
     role: json.role,
     content: json.content,
     model: json.model ?? null,
-    status: error !== null ? 'error' : json.done === false ? 'streaming' : 'done',
+    status,
     error,
     usage: json.usage ?? null,
     info: json.info ?? {},
@@ -227,17 +240,25 @@ export function messageFromRow(row: MessageRow): TreeMessage {
   };
 }
 
-/** A tree message as a row of `chatId`. */
+/**
+ * Text as it is stored: U+0000 becomes U+FFFD (the replacement character). PostgreSQL's text cannot hold
+ * NUL at all, and SQLite stores the same, so an answer or a message reads back alike on both.
+ */
+export function storableText(text: string): string {
+  return text.includes('\0') ? text.replaceAll('\0', '\uFFFD') : text;
+}
+
+/** A tree message as a row of `chatId` (texts storable: see storableText). */
 export function messageToRow(chatId: string, message: TreeMessage): MessageRow {
   return {
     id: message.id,
     chat_id: chatId,
     parent_id: message.parentId,
     role: message.role,
-    content: message.content,
-    model: message.model,
+    content: storableText(message.content),
+    model: message.model === null ? null : storableText(message.model),
     status: message.status,
-    error: message.error,
+    error: message.error === null ? null : storableText(message.error),
     usage: message.usage === null ? null : JSON.stringify(message.usage),
     info: JSON.stringify(message.info),
     files: JSON.stringify(message.files),

@@ -8,7 +8,8 @@ const pollMs = 1000;
 /**
  * Replays a generation's log after batch `afterSeq` and follows it live until
  * it ends or the client leaves, as OpenAI SSE with `id:` lines. When nobody
- * runs the generation any more, asks for a takeover.
+ * runs the generation any more, asks for a takeover (and keeps following: the
+ * instance that wins it writes on in the same log).
  */
 export async function followGeneration(res: ServerResponse, generation: FollowedGeneration, afterSeq: number, headers: Record<string, string>): Promise<void> {
   let isGone = false;
@@ -16,13 +17,16 @@ export async function followGeneration(res: ServerResponse, generation: Followed
   res.writeHead(200, { ...eventStreamHeaders, ...headers });
   let position: string | null = null;
   while (!isGone) {
-    const rows = await generation.read(position, pollMs);
+    const rows = await generation.read(position, pollMs, afterSeq);
     for (const { position: next, entry } of rows) {
       position = next;
       if (entry.kind === 'events') {
         if (entry.seq <= afterSeq) continue;
         const text = toSseText(entry.events, generation.info, false, entry.seq);
         if (text) res.write(text);
+      } else if (entry.kind === 'unsaved') {
+        // Ended, but not saved yet: the end comes once it is.
+        continue;
       } else if (entry.kind === 'takeover') {
         // A client that saw a batch after the takeover saw the takeover too; at equal numbers it may
         // not have (the event has no id of its own), and seeing it twice changes nothing.
@@ -35,6 +39,7 @@ export async function followGeneration(res: ServerResponse, generation: Followed
         return;
       }
     }
-    if (rows.length === 0 && !isGone && !(await generation.isRunning())) await generation.takeOver();
+    // A takeover that fails midway is tried again: by this loop, or by any instance's sweep.
+    if (rows.length === 0 && !isGone && !(await generation.isRunning())) await generation.takeOver().catch(() => false);
   }
 }

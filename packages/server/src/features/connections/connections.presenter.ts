@@ -31,6 +31,7 @@ export function toConnectionResponse(row: ConnectionRow): Connection {
     model_ids: parseModelIds(row.model_ids),
     enabled: row.is_enabled === 1,
     http2: row.use_http2 === 1,
+    takeover_mode: row.takeover_mode,
     position: row.position,
     created_at: Math.floor(row.created_at / 1000),
     updated_at: Math.floor(row.updated_at / 1000),

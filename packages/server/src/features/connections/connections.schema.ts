@@ -5,6 +5,12 @@ export const baseUrlSchema = z.url({ protocol: /^https?$/, error: 'must be an ht
 
 export const connectionTypeSchema = z.enum(['openai', 'ollama']);
 
+/**
+ * How another instance finishes this connection's answers when theirs died: `continue` the partial answer
+ * (only for upstreams that continue a trailing assistant message), `regenerate` it, or `auto` (by type).
+ */
+export const takeoverModeSchema = z.enum(['auto', 'continue', 'regenerate']);
+
 // The prefix is joined to model ids with a '.', so it may not contain one itself.
 const prefixSchema = z
   .string()
@@ -23,6 +29,7 @@ export const createConnectionBody = z.object({
   model_ids: modelIdsSchema.optional(),
   enabled: z.boolean().optional(),
   http2: z.boolean().optional(),
+  takeover_mode: takeoverModeSchema.optional(),
 });
 export type CreateConnectionInput = z.infer<typeof createConnectionBody>;
 

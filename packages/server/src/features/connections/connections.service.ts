@@ -16,6 +16,19 @@ import { maskApiKey, parseModelIds } from './connections.presenter.js';
 // Other features read a connection's allow-list through this service.
 export { parseModelIds };
 
+/** How a takeover finishes an answer: the partial text continued by the model, or the answer asked afresh. */
+export type TakeoverMode = 'continue' | 'regenerate';
+
+/**
+ * The takeover mode a connection's setting stands for. `auto` continues only where the upstream is known to
+ * continue a trailing assistant message: Ollama does; OpenAI's API does not (it answers again from the
+ * start, so continuing would repeat text), nor can an unknown OpenAI-compatible server be assumed to.
+ */
+export function takeoverModeOf(row: Pick<ConnectionRow, 'type' | 'takeover_mode'>): TakeoverMode {
+  if (row.takeover_mode === 'continue' || row.takeover_mode === 'regenerate') return row.takeover_mode;
+  return row.type === 'ollama' ? 'continue' : 'regenerate';
+}
+
 /** Outcome of trying a connection's model list. */
 
 /** Called after any connection changes, so dependants (the model list cache) can forget what they derived. */
@@ -47,6 +60,7 @@ function auditedFields(row: ConnectionRow) {
     model_ids,
     enabled: row.is_enabled === 1,
     http2: row.use_http2 === 1,
+    takeover_mode: row.takeover_mode,
     api_key: row.api_key ? 'set' : 'none',
   };
 }
@@ -66,6 +80,16 @@ export function createConnectionsService(platform: Platform, audit: AuditService
   async function changed(): Promise<void> {
     enabled = undefined;
     for (const listener of listeners) await listener();
+  }
+
+  function listEnabled(): Promise<ConnectionRow[]> {
+    const now = clock.now();
+    if (!enabled || now - enabled.at >= 1000) {
+      const rows = repo.listEnabledConnections(db.kysely);
+      enabled = { rows, at: now };
+      rows.catch(() => (enabled = undefined));
+    }
+    return enabled.rows;
   }
 
   async function findOrThrow(id: string): Promise<ConnectionRow> {
@@ -117,6 +141,7 @@ export function createConnectionsService(platform: Platform, audit: AuditService
             model_ids: '[]',
             is_enabled: 1,
             use_http2: 0,
+            takeover_mode: 'auto',
             position,
             created_at: now,
             updated_at: now,
@@ -136,14 +161,15 @@ export function createConnectionsService(platform: Platform, audit: AuditService
     },
 
     /** Enabled connections in their configured order. */
-    listEnabled(): Promise<ConnectionRow[]> {
-      const now = clock.now();
-      if (!enabled || now - enabled.at >= 1000) {
-        const rows = repo.listEnabledConnections(db.kysely);
-        enabled = { rows, at: now };
-        rows.catch(() => (enabled = undefined));
-      }
-      return enabled.rows;
+    listEnabled,
+
+    /**
+     * How a takeover finishes an answer of this connection (read from the enabled connections, cached for a
+     * second like every completion's lookup); `regenerate` for a connection gone or disabled meanwhile.
+     */
+    async takeoverMode(connectionId: string): Promise<TakeoverMode> {
+      const row = (await listEnabled()).find((connection) => connection.id === connectionId);
+      return row ? takeoverModeOf(row) : 'regenerate';
     },
 
     /** One connection; 404 when unknown. */
@@ -165,6 +191,7 @@ export function createConnectionsService(platform: Platform, audit: AuditService
         model_ids: JSON.stringify(input.model_ids ?? []),
         is_enabled: input.enabled === false ? 0 : 1,
         use_http2: input.http2 ? 1 : 0,
+        takeover_mode: input.takeover_mode ?? 'auto',
         position: await repo.nextPosition(db.kysely),
         created_at: now,
         updated_at: now,
@@ -188,6 +215,7 @@ export function createConnectionsService(platform: Platform, audit: AuditService
         ...(patch.model_ids !== undefined && { model_ids: JSON.stringify(patch.model_ids) }),
         ...(patch.enabled !== undefined && { is_enabled: patch.enabled ? 1 : 0 }),
         ...(patch.http2 !== undefined && { use_http2: patch.http2 ? 1 : 0 }),
+        ...(patch.takeover_mode !== undefined && { takeover_mode: patch.takeover_mode }),
         updated_at: clock.now(),
       });
       if (!isUpdated) throw httpErrors.notFound('Connection');

@@ -11,13 +11,24 @@ export interface GenerationRecord {
   startedAt: number;
 }
 
-/** One entry of a generation's log: a batch of events, the end, or a note that another instance took over. */
+/** How a takeover finished the answer: the partial text continued by the model, or the answer asked afresh. */
+export type TakeoverMode = 'continue' | 'regenerate';
+
+/**
+ * One entry of a generation's log: a batch of events, the end, a note that another instance took over, or
+ * one that the answer ended but could not be saved yet (the database away): whoever takes it over saves it
+ * from the log, without asking the model again.
+ */
 export type LogEntry =
   | { seq: number; kind: 'events'; events: UpstreamEvent[] }
   | { seq: number; kind: 'end'; outcome: Pick<GenerationOutcome, 'status' | 'error' | 'isStopped'> }
-  | { seq: number; kind: 'takeover'; mode: 'continue' | 'regenerate' };
+  | { seq: number; kind: 'takeover'; mode: TakeoverMode }
+  | { seq: number; kind: 'unsaved'; outcome: Omit<GenerationOutcome, 'content'> };
 
-const logTtlMs = 10 * 60_000;
+/** How long a generation's record lasts after it began (and its log after its last entry). */
+export const logTtlMs = 10 * 60_000;
+/** Takeovers one generation may have: each asks its upstream again, so an answer that kills its instances stops here. */
+export const takeoverBudget = 3;
 const maxLogEntries = 20_000;
 const stopChannel = 'generation-stop';
 const keyOf = (id: string) => `generation:${id}`;
@@ -35,7 +46,7 @@ export class GenerationLog {
     private readonly log: Logger,
   ) {}
 
-  /** Records a new generation and takes its lease. */
+  /** Records a new generation and takes its lease (keep it with holdLease from the start: opening the upstream may outlast it). */
   async begin(record: GenerationRecord): Promise<boolean> {
     const key = keyOf(record.info.id);
     await this.shared.setCached(`${key}:record`, record, logTtlMs);
@@ -62,6 +73,15 @@ export class GenerationLog {
       position: row.id,
       entry: { seq: Number(row.fields.seq), ...(JSON.parse(row.fields.entry ?? '{}') as Omit<LogEntry, 'seq'>) } as LogEntry,
     }));
+  }
+
+  /**
+   * Counts one takeover of the generation in shared state, so every instance sees the same count; false once
+   * the budget (takeoverBudget) is spent.
+   */
+  async countTakeover(id: string): Promise<{ isAllowed: boolean; attempt: number }> {
+    const { allowed, count } = await this.shared.hit(`${keyOf(id)}:takeovers`, takeoverBudget, logTtlMs);
+    return { isAllowed: allowed, attempt: count };
   }
 
   /** Keeps the lease alive; returns a function that stops renewing and releases it. */

@@ -44,17 +44,20 @@ export function createGenerationRunner(platform: Platform, { generationLog, reco
     }
   }
 
-  /** Runs an opened upstream stream to its end; saved generations are logged and leased. */
+  /**
+   * Runs an opened upstream stream to its end; saved generations are logged and leased. `releaseLease`
+   * lets go of a lease held since before the upstream answered (opening it may outlast the lease).
+   */
   function launch(
     info: GenerationInfo,
     request: ChatRequest,
     target: UpstreamTarget,
     stream: UpstreamStream,
     listener: GenerationListener,
-    start: Pick<GenerationStart, 'startedAt' | 'content' | 'lastSeq' | 'keepsText'>,
+    start: Pick<GenerationStart, 'startedAt' | 'content' | 'lastSeq' | 'keepsText'> & { releaseLease?: () => void },
   ): Generation {
     const isLogged = info.chat !== undefined;
-    const releaseLease = isLogged ? generationLog.holdLease(info.id) : noLease;
+    const releaseLease = start.releaseLease ?? (isLogged ? generationLog.holdLease(info.id) : noLease);
     let recorded: Promise<boolean> | undefined;
     // Spelled out, not spread: every generation's start then shares one hidden class.
     const generation = new Generation(info, stream, listener, {

@@ -45,6 +45,9 @@ export interface ConfigTable {
 
 export type ConnectionType = 'openai' | 'ollama';
 
+/** A connection's takeover setting: `continue` the partial answer, `regenerate` it, or `auto`. */
+export type TakeoverModeSetting = 'auto' | 'continue' | 'regenerate';
+
 export interface ConnectionsTable {
   id: string;
   type: ConnectionType;
@@ -56,6 +59,8 @@ export interface ConnectionsTable {
   is_enabled: number;
   /** 1: HTTP/2 to the upstream (ALPN over TLS, prior knowledge in cleartext). */
   use_http2: number;
+  /** How a takeover finishes this connection's answers; `auto` decides by the connection's type. */
+  takeover_mode: TakeoverModeSetting;
   position: number;
   created_at: number;
   updated_at: number;

@@ -14,6 +14,7 @@ const connection = (patch: Partial<Connection> = {}): Connection => ({
   model_ids: [],
   enabled: true,
   http2: false,
+  takeover_mode: 'auto',
   position: 0,
   created_at: 1,
   updated_at: 1,
