@@ -3,6 +3,7 @@ import { MIDSTREAM_TOKENS, midstreamFaultOf, passUpstreamFaults } from './faults
 import { sendJson } from './http.js';
 import type { ModelId } from './models.js';
 import { pause, writePaced } from './pacing.js';
+import { answerPoisoned, isPoisonModel } from './poison.js';
 import type { Dialect, RequestContext } from './types.js';
 
 /** How one wire format serialises an answer; built per request so frames share a precomputed head. */
@@ -28,6 +29,7 @@ export async function runGeneration(
   format: GenerationFormat,
 ): Promise<void> {
   if (!(await passUpstreamFaults(ctx, model, format.dialect, isStreaming))) return;
+  if (isPoisonModel(model) && !(await answerPoisoned(ctx, model, reply, isStreaming, format))) return;
   const { res, signal, options } = ctx;
   if (!isStreaming) {
     // A real upstream needs as long to answer in one piece as it would to stream.

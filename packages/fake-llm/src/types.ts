@@ -14,6 +14,8 @@ export interface FakeLlmOptions {
   tokens: number;
   /** How long the `slow-headers` model waits before sending the response headers. */
   slowHeadersMs: number;
+  /** How many bytes the `poison-huge-line` model sends in its one line without end (unless the client leaves first). */
+  hugeLineBytes: number;
   /** When set, OpenAI routes require `Authorization: Bearer <apiKey>`. */
   apiKey?: string | undefined;
   /**
@@ -35,6 +37,7 @@ export const DEFAULT_OPTIONS: Readonly<FakeLlmOptions> = Object.freeze({
   tokenMs: 0,
   tokens: 24,
   slowHeadersMs: 3000,
+  hugeLineBytes: 300 * 1024 * 1024,
 });
 
 /** One request as the fake saw it, kept so tests can assert what an upstream client sent. */
