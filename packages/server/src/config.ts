@@ -85,6 +85,8 @@ export const configSchema = z.object({
   FILE_MAX_SIZE: z.coerce.number().int().positive().default(100 * 1024 * 1024),
   /** Seconds to wait for an upstream model's response headers, and the longest silence inside a stream. */
   AIOHTTP_CLIENT_TIMEOUT: seconds.default(300),
+  /** Longest line (or SSE event) accepted from an upstream stream, in bytes; a longer one ends the answer with an error. */
+  UPSTREAM_MAX_LINE_BYTES: z.coerce.number().int().min(1024).max(256 * 1024 * 1024).default(1024 * 1024),
   /** Seconds to wait for one connection's model list before leaving it out. */
   AIOHTTP_CLIENT_TIMEOUT_MODEL_LIST: seconds.default(3),
   /** Seconds a gathered model list is reused before asking the upstreams again. */
