@@ -10,16 +10,19 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** A token count as sent, or 0 when it is not a non-negative finite number. */
+/** The largest token count believed: usage is stored in 32-bit integer columns. */
+const MAX_COUNT = 2 ** 31 - 1;
+
+/** A token count as sent, or 0 when it is not a number from 0 to MAX_COUNT. */
 export function countOf(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? Math.floor(value) : 0;
+  return typeof value === 'number' && value >= 0 && value <= MAX_COUNT ? Math.floor(value) : 0;
 }
 
 /** Usage from counts an upstream sent; `total` defaults to the sum. */
 export function usageOf(prompt: unknown, completion: unknown, total?: unknown): Usage {
   const promptTokens = countOf(prompt);
   const completionTokens = countOf(completion);
-  const totalTokens = typeof total === 'number' ? countOf(total) : promptTokens + completionTokens;
+  const totalTokens = typeof total === 'number' ? countOf(total) : Math.min(MAX_COUNT, promptTokens + completionTokens);
   return { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: totalTokens };
 }
 
