@@ -63,8 +63,6 @@ export class UpstreamStreamHandler implements Dispatcher.DispatchHandler, Upstre
   private isSettled = false;
   /** The upstream said the answer is complete: `[DONE]`, a finish reason, `done: true`. */
   private isComplete = false;
-  /** An error event was delivered: the answer ends with it, whatever follows. */
-  private hasReportedError = false;
   /** A guard tripped: nothing more is decoded. */
   private isBroken = false;
 
@@ -258,23 +256,36 @@ export class UpstreamStreamHandler implements Dispatcher.DispatchHandler, Upstre
     }
   }
 
-  /** Decodes and parses what arrived into `batch`; returns how the stream ends, if it does now. */
+  /**
+   * Decodes and parses what arrived into `batch`; returns how the stream ends, if it does now. An error
+   * event ends the answer: nothing after it is parsed, and the stream ends with it (the event says why).
+   */
   private decode(batch: UpstreamEvent[], ending: { error: UpstreamError | null } | null): { error: UpstreamError | null } | null {
     const pending = this.pending;
     this.pending = [];
-    for (const chunk of pending) {
-      for (const item of this.decoder.push(chunk)) if (this.parse(item, batch)) this.isComplete = true;
-    }
-    if (ending) for (const item of this.decoder.end()) if (this.parse(item, batch)) this.isComplete = true;
-    for (let i = 0; i < batch.length; i++) {
-      const event = batch[i]!;
-      if (event.type !== 'error') continue;
-      this.hasReportedError = true;
-      if (event.detail !== undefined) batch[i] = { type: 'error', message: event.message, detail: redactSecrets(event.detail, secretsOf(this.target)) };
+    let hasError = false;
+    for (let i = 0; i < pending.length && !hasError; i++) hasError = this.parseItems(this.decoder.push(pending[i]!), batch);
+    if (ending && !hasError) hasError = this.parseItems(this.decoder.end(), batch);
+    if (hasError) {
+      const event = batch[batch.length - 1]!;
+      if (event.type === 'error' && event.detail !== undefined) {
+        batch[batch.length - 1] = { type: 'error', message: event.message, detail: redactSecrets(event.detail, secretsOf(this.target)) };
+      }
+      return { error: null };
     }
     if (this.decoder.failure !== null) return { error: new UpstreamError('protocol', this.decoder.failure) };
-    if (ending && ending.error === null && !this.isComplete && !this.hasReportedError) return { error: incomplete() };
+    if (ending && ending.error === null && !this.isComplete) return { error: incomplete() };
     return ending;
+  }
+
+  /** Parses items into `batch` up to the first error event; true when there was one. */
+  private parseItems(items: string[], batch: UpstreamEvent[]): boolean {
+    for (const item of items) {
+      if (this.parse(item, batch)) this.isComplete = true;
+      // Parsers push an error event last, and nothing after it.
+      if (batch.length > 0 && batch[batch.length - 1]!.type === 'error') return true;
+    }
+    return false;
   }
 
   /** This handler ends the stream now: nothing more is decoded or delivered, and the request is cut off. */
