@@ -1,4 +1,4 @@
-import { POISON_MODELS } from './poison.js';
+import { POISON_MODELS } from './poison-models.js';
 
 /** Every model the fake serves; the name chooses the behaviour (see faults.ts). */
 export const MODEL_IDS = [
