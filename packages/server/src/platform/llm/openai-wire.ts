@@ -57,7 +57,8 @@ export function parseOpenAiEvent(data: string, out: UpstreamEvent[]): boolean {
   else if (choice) out.push({ type: 'other', raw: data, ...calls });
   const finishReason = choice?.finish_reason;
   const isFinished = typeof finishReason === 'string' && finishReason !== '';
-  if (isFinished) out.push({ type: 'finish', reason: finishReason });
+  // Saved with the answer: a short name, no NUL.
+  if (isFinished) out.push({ type: 'finish', reason: finishReason.replaceAll('\u0000', '').slice(0, 64) });
   const usage = chunk.usage;
   if (isRecord(usage)) out.push({ type: 'usage', usage: usageOf(usage.prompt_tokens, usage.completion_tokens, usage.total_tokens) });
   return isFinished;

@@ -168,6 +168,17 @@ describe('what upstreams say when they fail', () => {
     expect(`${error.detail}`).not.toMatch(/custom-key-7f3a9|pw-in-url-123/);
   });
 
+  it('does not wait for the end of an endless error body: its first 2000 characters say enough', async () => {
+    const { handler, controller, aborts } = harness();
+    handler.onResponseStart(controller, 500, { 'content-type': 'text/html' });
+    for (let i = 0; i < 3; i++) handler.onResponseData(controller, Buffer.from('<p>error page</p>'.repeat(100)));
+    const error = (await handler.opened.catch((caught: unknown) => caught)) as UpstreamError;
+    expect(error).toMatchObject({ kind: 'status', status: 500, message: 'upstream answered HTTP 500' });
+    expect(error.detail?.length).toBeLessThanOrEqual(2001);
+    expect(aborts).toHaveLength(1);
+    handler.onResponseError(controller, new Error('aborted'));
+  });
+
   it('redacts an in-stream error’s words before the sink sees them', async () => {
     const { handler, controller, data } = harness({ format: 'ndjson' });
     handler.onResponseStart(controller, 200, { 'content-type': 'application/x-ndjson' });

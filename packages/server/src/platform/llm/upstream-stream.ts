@@ -128,7 +128,12 @@ export class UpstreamStreamHandler implements Dispatcher.DispatchHandler, Upstre
     if (this.hasEnded || this.isBroken) return;
     try {
       if (this.failure) {
-        if (this.failure.text.length < MAX_UPSTREAM_DETAIL) this.failure.text += chunk.toString('utf8', 0, Math.min(chunk.length, MAX_UPSTREAM_DETAIL));
+        this.failure.text += chunk.toString('utf8', 0, Math.min(chunk.length, MAX_UPSTREAM_DETAIL));
+        // Enough to say why: the rest of an error body (an endless page, say) is not waited for.
+        if (this.failure.text.length >= MAX_UPSTREAM_DETAIL) {
+          this.refuse();
+          this.stopRequest();
+        }
       } else {
         this.pending.push(chunk);
         this.scheduleFlush();
@@ -142,13 +147,8 @@ export class UpstreamStreamHandler implements Dispatcher.DispatchHandler, Upstre
     this.isSettled = true;
     try {
       this.span.end(undefined, this.failure ? `HTTP ${this.failure.status}` : undefined);
-      if (this.failure) {
-        const { status, retryAfter, text } = this.failure;
-        const detail = text.trim() ? redactSecrets(errorDetailOf(text), secretsOf(this.target)) : undefined;
-        this.fail(new UpstreamError('status', `upstream answered HTTP ${status}`, status, retryAfter, detail || undefined));
-      } else {
-        this.finish(null);
-      }
+      if (this.failure) this.refuse();
+      else this.finish(null);
     } catch (error) {
       this.trip(error, 'upstream');
     }
@@ -160,10 +160,20 @@ export class UpstreamStreamHandler implements Dispatcher.DispatchHandler, Upstre
       const failure = toUpstreamError(error);
       this.span.end({ 'error.type': failure.kind }, failure);
       if (this.isOpen) this.finish(failure);
+      // A refusal whose body broke off (or was cut off here) is still that refusal.
+      else if (this.failure) this.refuse();
       else this.fail(failure);
     } catch (caught) {
       this.trip(caught, 'upstream');
     }
+  }
+
+  /** The upstream refused (non-2xx): the caller's `await` throws, with what its body said as the detail. */
+  private refuse(): void {
+    if (!this.failure || !this.rejectOpened) return;
+    const { status, retryAfter, text } = this.failure;
+    const detail = text.trim() ? redactSecrets(errorDetailOf(text.slice(0, MAX_UPSTREAM_DETAIL)), secretsOf(this.target)) : undefined;
+    this.fail(new UpstreamError('status', `upstream answered HTTP ${status}`, status, retryAfter, detail || undefined));
   }
 
   /** Fails before the stream opened: the caller's `await` throws. */
