@@ -128,6 +128,8 @@ export class UpstreamStreamHandler implements Dispatcher.DispatchHandler, Upstre
     if (this.hasEnded || this.isBroken) return;
     try {
       if (this.failure) {
+        // Already refused (the body said enough): the rest is not read.
+        if (!this.rejectOpened) return;
         this.failure.text += chunk.toString('utf8', 0, Math.min(chunk.length, MAX_UPSTREAM_DETAIL));
         // Enough to say why: the rest of an error body (an endless page, say) is not waited for.
         if (this.failure.text.length >= MAX_UPSTREAM_DETAIL) {
