@@ -5,7 +5,7 @@ import { startFakeLlm } from './server.js';
 import type { FakeLlmOptions } from './types.js';
 
 const USAGE = `usage: fake-llm [--port 11434] [--host 127.0.0.1] [--ttft-ms 0] [--token-ms 0]
-                [--tokens 24] [--slow-headers-ms 3000] [--api-key KEY] [--h2c]
+                [--tokens 24] [--slow-headers-ms 3000] [--huge-line-bytes N] [--api-key KEY] [--h2c]
                 [--openai-continuation continue|restart|vllm]`;
 
 /** Flag name -> option name, for the numeric flags. */
@@ -15,6 +15,7 @@ const NUMERIC_FLAGS = {
   'token-ms': 'tokenMs',
   tokens: 'tokens',
   'slow-headers-ms': 'slowHeadersMs',
+  'huge-line-bytes': 'hugeLineBytes',
 } as const satisfies Record<string, keyof FakeLlmOptions>;
 
 /** Turns argv into options; lists every bad flag at once and exits 2. */
@@ -28,6 +29,7 @@ function parseOptions(argv: string[]): Partial<FakeLlmOptions> {
       'token-ms': { type: 'string' },
       tokens: { type: 'string' },
       'slow-headers-ms': { type: 'string' },
+      'huge-line-bytes': { type: 'string' },
       'api-key': { type: 'string' },
       'openai-continuation': { type: 'string' },
       h2c: { type: 'boolean' },

@@ -3,21 +3,11 @@ import { MIDSTREAM_TOKENS, midstreamFaultOf, passUpstreamFaults } from './faults
 import { sendJson } from './http.js';
 import type { ModelId } from './models.js';
 import { pause, writePaced } from './pacing.js';
-import type { Dialect, RequestContext } from './types.js';
+import { answerPoisoned } from './poison.js';
+import { isPoisonModel } from './poison-models.js';
+import type { GenerationFormat, RequestContext } from './types.js';
 
-/** How one wire format serialises an answer; built per request so frames share a precomputed head. */
-export interface GenerationFormat {
-  dialect: Dialect;
-  contentType: string;
-  /** One streamed token; index 0 is the first of the answer. */
-  frame(token: string, index: number): string;
-  /** Everything that closes a finished stream (finish chunk, usage, [DONE] / final NDJSON line). */
-  tail(reply: Reply): string;
-  /** What error-midstream sends before ending the response. */
-  errorFrame: string;
-  /** The body of a non-streamed answer. */
-  whole(reply: Reply): unknown;
-}
+export type { GenerationFormat } from './types.js';
 
 /** Answers a chat or generate request: faults, pacing, streaming or not, all formats alike. */
 export async function runGeneration(
@@ -28,6 +18,7 @@ export async function runGeneration(
   format: GenerationFormat,
 ): Promise<void> {
   if (!(await passUpstreamFaults(ctx, model, format.dialect, isStreaming))) return;
+  if (isPoisonModel(model) && !(await answerPoisoned(ctx, model, reply, isStreaming, format))) return;
   const { res, signal, options } = ctx;
   if (!isStreaming) {
     // A real upstream needs as long to answer in one piece as it would to stream.

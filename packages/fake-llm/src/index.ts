@@ -17,6 +17,9 @@ export {
 export type { AnswerRequest, ChatMessage, ContentPart, FinishReason, Reply } from './determinism.js';
 export { MIDSTREAM_FAILURE, MIDSTREAM_TOKENS, RATE_LIMITED, UPSTREAM_FAILURE } from './faults.js';
 export { isKnownModel, MODEL_IDS } from './models.js';
+export { echoedAuthMessage } from './poison.js';
+export { POISON_MODELS } from './poison-models.js';
+export type { PoisonModel } from './poison-models.js';
 export { planToolCall, TOOL_ARGUMENT_PIECES } from './tools.js';
 export type { ToolCall } from './tools.js';
 export type { ModelId } from './models.js';

@@ -1,3 +1,5 @@
+import { POISON_MODELS } from './poison-models.js';
+
 /** Every model the fake serves; the name chooses the behaviour (see faults.ts). */
 export const MODEL_IDS = [
   'fake-model',
@@ -8,6 +10,7 @@ export const MODEL_IDS = [
   'drop-midstream',
   'stall-midstream',
   'slow-headers',
+  ...POISON_MODELS,
 ] as const;
 
 /** Name of a model the fake knows. */

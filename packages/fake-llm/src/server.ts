@@ -4,7 +4,7 @@ import { createServer as createTcpServer, type AddressInfo, type Server, type So
 import { createRequestListener, type ServerState } from './router.js';
 import { DEFAULT_OPTIONS, type FakeLlm, type FakeLlmOptions, type FakeLlmOptionsPatch } from './types.js';
 
-const NUMERIC_OPTIONS = ['ttftMs', 'tokenMs', 'tokens', 'slowHeadersMs'] as const;
+const NUMERIC_OPTIONS = ['ttftMs', 'tokenMs', 'tokens', 'slowHeadersMs', 'hugeLineBytes'] as const;
 
 /** Rejects options that would make timing or lengths meaningless, naming every bad one. */
 function checkOptions(options: FakeLlmOptions): void {

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Reply } from './determinism.js';
 
 /** Behaviour of a fake model server; everything but port and host can change at run time. */
 export interface FakeLlmOptions {
@@ -21,6 +22,8 @@ export interface FakeLlmOptions {
    * Ollama's routes always continue, as Ollama does.
    */
   openaiContinuation: OpenAiContinuation;
+  /** How many bytes the `poison-huge-line` model sends in its one line without end (unless the client leaves first). */
+  hugeLineBytes: number;
   /** When set, OpenAI routes require `Authorization: Bearer <apiKey>`. */
   apiKey?: string | undefined;
   /**
@@ -46,6 +49,7 @@ export const DEFAULT_OPTIONS: Readonly<FakeLlmOptions> = Object.freeze({
   tokens: 24,
   slowHeadersMs: 3000,
   openaiContinuation: 'continue',
+  hugeLineBytes: 300 * 1024 * 1024,
 });
 
 /** One request as the fake saw it, kept so tests can assert what an upstream client sent. */
@@ -92,4 +96,18 @@ export interface RequestContext {
   signal: AbortSignal;
   /** process.hrtime.bigint() at arrival, for Ollama's nanosecond durations. */
   startedAt: bigint;
+}
+
+/** How one wire format serialises an answer; built per request so frames share a precomputed head. */
+export interface GenerationFormat {
+  dialect: Dialect;
+  contentType: string;
+  /** One streamed token; index 0 is the first of the answer. */
+  frame(token: string, index: number): string;
+  /** Everything that closes a finished stream (finish chunk, usage, [DONE] / final NDJSON line). */
+  tail(reply: Reply): string;
+  /** What error-midstream sends before ending the response. */
+  errorFrame: string;
+  /** The body of a non-streamed answer. */
+  whole(reply: Reply): unknown;
 }

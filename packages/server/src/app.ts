@@ -18,6 +18,7 @@ import { installSecurityHeaders } from './http/security-headers.js';
 import { inlineScriptHashes, serveWebApp } from './http/web-app.js';
 import { connectDb } from './platform/db/connect.js';
 import { migrateToLatest } from './platform/db/migrate.js';
+import { streamGuardReport } from './platform/llm/stream-guard.js';
 import { UpstreamClient } from './platform/llm/upstream-client.js';
 import { createSharedState } from './platform/shared/create-shared-state.js';
 import { createObjectStorage } from './platform/storage/create-storage.js';
@@ -118,7 +119,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   };
 
   // One pool of connections to model servers for the whole process: chat streams and model lists.
-  const upstream = new UpstreamClient();
+  const upstream = new UpstreamClient({ maxLineBytes: config.UPSTREAM_MAX_LINE_BYTES, onGuardTrip: streamGuardReport(log, metrics.streamGuardTrips) });
   const audit = createAuditService(platform);
   const analytics = createAnalyticsService(platform);
   const settings = createSettingsService(platform, audit);

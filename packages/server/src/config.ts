@@ -89,6 +89,8 @@ export const configSchema = z.object({
   MAX_EVENT_STREAMS_PER_USER: z.coerce.number().int().positive().max(1000).default(10),
   /** Seconds to wait for an upstream model's response headers, and the longest silence inside a stream. */
   AIOHTTP_CLIENT_TIMEOUT: seconds.default(300),
+  /** Longest line (or SSE event) accepted from an upstream stream, in bytes; a longer one ends the answer with an error. */
+  UPSTREAM_MAX_LINE_BYTES: z.coerce.number().int().min(1024).max(256 * 1024 * 1024).default(1024 * 1024),
   /** Seconds to wait for one connection's model list before leaving it out. */
   AIOHTTP_CLIENT_TIMEOUT_MODEL_LIST: seconds.default(3),
   /** Seconds a gathered model list is reused before asking the upstreams again. */

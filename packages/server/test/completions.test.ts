@@ -210,10 +210,16 @@ describe('chat completions through an OpenAI-compatible upstream', () => {
   it('maps upstream failures: 500 to 502, 429 passed through, slow headers to 504', async () => {
     const failed = await post({ model: 'fail-500', messages, stream: true });
     expect(failed.status).toBe(502);
-    expect((await jsonOf<ErrorBody>(failed)).detail).toMatch(/fake upstream failure/);
+    // Users get Parley's words and a reference to the log; admins also the upstream's own words.
+    expect((await jsonOf<ErrorBody>(failed)).detail).toMatch(/^Upstream error \(ref [0-9a-f]{12}\): upstream answered HTTP 500$/);
+    expect((await jsonOf<ErrorBody>(await post({ model: 'fail-500', messages, stream: true }, admin.token))).detail).toMatch(
+      /^upstream answered HTTP 500: fake upstream failure \(ref [0-9a-f]{12}\)$/,
+    );
     const limited = await post({ model: 'fail-429', messages });
     expect(limited.status).toBe(429);
-    expect((await jsonOf<ErrorBody>(limited)).detail).toMatch(/rate limited/);
+    expect(limited.headers.get('retry-after')).toBe('1');
+    expect((await jsonOf<ErrorBody>(limited)).detail).toMatch(/^Upstream error \(ref [0-9a-f]{12}\): upstream answered HTTP 429$/);
+    expect((await jsonOf<ErrorBody>(await post({ model: 'fail-429', messages }, admin.token))).detail).toMatch(/rate limited/);
     const slow = await post({ model: 'slow-headers', messages, stream: true });
     expect(slow.status).toBe(504);
   });

@@ -70,7 +70,9 @@ describe('how answers end', () => {
       });
       expect(response.status).toBe(502);
       const saved = (await lastMessage(chat.body.id))!;
-      expect(saved).toMatchObject({ role: 'assistant', done: false, error: { content: expect.stringContaining(UPSTREAM_FAILURE) } });
+      // The user's own chat holds Parley's words and a reference to the log line with the upstream's.
+      expect(saved).toMatchObject({ role: 'assistant', done: false, error: { content: expect.stringMatching(/^Upstream error \(ref [0-9a-f]{12}\): upstream answered HTTP 500$/) } });
+      expect(JSON.stringify(saved)).not.toContain(UPSTREAM_FAILURE);
       expect(saved.info).toMatchObject({ connection_id: expect.any(String), upstream_model: 'fail-500', ttft_ms: null, stopped: false, finish_reason: null });
       await eventually(async () => (tab.received.some((event) => event.type === 'answer:done' && event.message_id === saved.id) ? true : undefined));
       expect(sample(await scrape(), 'parley_upstream_errors_total', { kind: 'status' })).toBe(1);

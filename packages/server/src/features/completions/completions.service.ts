@@ -72,6 +72,7 @@ export function createCompletionsService(
         model: body.model,
         upstreamModel: resolved.upstreamModelId,
         connectionId: resolved.connection.id,
+        seesUpstreamDetail: user.role === 'admin',
         hasRawChunks: resolved.connection.type === 'openai',
         createdAt: Math.floor(startedAt / 1000),
         ...(exchange ? { chat: exchange } : {}),

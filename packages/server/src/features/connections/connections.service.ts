@@ -11,7 +11,7 @@ import { changedFields, type AuditService } from '../audit/audit.service.js';
 import type { SettingsService } from '../settings/settings.service.js';
 import * as repo from './connections.repo.js';
 import type { CreateConnectionInput, TestConnectionInput, UpdateConnectionInput } from './connections.schema.js';
-import { maskApiKey, parseModelIds } from './connections.presenter.js';
+import { maskApiKey, maskBaseUrl, parseModelIds } from './connections.presenter.js';
 
 // Other features read a connection's allow-list through this service.
 export { parseModelIds };
@@ -150,7 +150,7 @@ export function createConnectionsService(platform: Platform, audit: AuditService
         return true;
       });
       if (seeded) {
-        log.info({ connections: seeds.map((s) => ({ type: s.type, base_url: s.base_url })) }, 'connections seeded from the environment');
+        log.info({ connections: seeds.map((s) => ({ type: s.type, base_url: maskBaseUrl(s.base_url) })) }, 'connections seeded from the environment');
         await changed();
       }
     },
@@ -202,14 +202,18 @@ export function createConnectionsService(platform: Platform, audit: AuditService
       return row;
     },
 
-    /** Applies a partial change; an omitted api_key (or the masked one sent back) keeps the stored key. */
+    /**
+     * Applies a partial change; an omitted api_key (or the masked one sent back) keeps the stored key, and
+     * the masked base URL sent back (`http://user:***@host`) keeps the stored one with its credentials.
+     */
     async update(id: string, patch: UpdateConnectionInput, context: AuditContext): Promise<ConnectionRow> {
       const current = await findOrThrow(id);
       const keepsKey = patch.api_key === undefined || (current.api_key !== '' && patch.api_key === maskApiKey(current.api_key));
+      const keepsBaseUrl = patch.base_url === undefined || normaliseBaseUrl(patch.base_url) === maskBaseUrl(current.base_url);
       const isUpdated = await repo.updateConnection(db.kysely, id, {
         ...(patch.type !== undefined && { type: patch.type }),
         ...(patch.name !== undefined && { name: patch.name }),
-        ...(patch.base_url !== undefined && { base_url: normaliseBaseUrl(patch.base_url) }),
+        ...(!keepsBaseUrl && { base_url: normaliseBaseUrl(patch.base_url!) }),
         ...(!keepsKey && { api_key: patch.api_key }),
         ...(patch.prefix_id !== undefined && { prefix_id: patch.prefix_id }),
         ...(patch.model_ids !== undefined && { model_ids: JSON.stringify(patch.model_ids) }),

@@ -1,8 +1,16 @@
 import type { UpstreamStream } from '../../platform/llm/upstream-stream.js';
 import type { ChatRequest, UpstreamTarget } from '../../platform/llm/types.js';
 import type { Platform } from '../../platform/platform.js';
+import { streamGuardReport } from '../../platform/llm/stream-guard.js';
 import type { RecordAnswerEnd } from './answer-end.js';
-import { Generation, type GenerationInfo, type GenerationListener, type GenerationOutcome, type GenerationStart } from './generation.js';
+import {
+  Generation,
+  type GenerationInfo,
+  type GenerationListener,
+  type GenerationOutcome,
+  type GenerationStart,
+  type UpstreamErrorPresenter,
+} from './generation.js';
 import type { GenerationLog } from './generation-log.js';
 import type { TitleChat } from './title.js';
 
@@ -10,6 +18,7 @@ export interface RunnerDeps {
   generationLog: GenerationLog;
   recordAnswerEnd: RecordAnswerEnd;
   titleChat: TitleChat;
+  presentUpstreamError: UpstreamErrorPresenter;
 }
 
 const noLease = () => undefined;
@@ -18,8 +27,9 @@ const noLease = () => undefined;
  * Runs generations to their end on this instance: relays, logs (for resume),
  * holds the leases of saved ones, and records how each ended.
  */
-export function createGenerationRunner(platform: Platform, { generationLog, recordAnswerEnd, titleChat }: RunnerDeps) {
+export function createGenerationRunner(platform: Platform, { generationLog, recordAnswerEnd, titleChat, presentUpstreamError }: RunnerDeps) {
   const { clock, lifecycle, log, metrics } = platform;
+  const onGuardTrip = streamGuardReport(log, metrics.streamGuardTrips);
   const running = new Map<string, Generation>();
 
   /**
@@ -72,6 +82,8 @@ export function createGenerationRunner(platform: Platform, { generationLog, reco
         new Promise<void>((onSaved) => {
           recorded = recordAnswerEnd(info, outcome, { kind: 'streamed', lastSeq, onSaved });
         }),
+      presentUpstreamError,
+      onGuardTrip,
     });
     running.set(info.id, generation);
     metrics.generationsStarted.inc({ model: info.model, connection: info.connectionId });

@@ -1,3 +1,4 @@
+import { reportSafely, type StreamGuardReport } from '../../platform/llm/stream-guard.js';
 import { mergeToolCalls } from '../../platform/llm/tool-calls.js';
 import type { ToolCall, UpstreamError, UpstreamEvent, Usage } from '../../platform/llm/types.js';
 import type { UpstreamSink, UpstreamStream } from '../../platform/llm/upstream-stream.js';
@@ -48,7 +49,17 @@ export interface GenerationStart {
    * the answer there. Must not reject.
    */
   recordEnd?: (outcome: GenerationOutcome, lastSeq: number) => Promise<void>;
+  /** What the user sees of an upstream error that carries the upstream's words; without it, Parley's words only. */
+  presentUpstreamError?: UpstreamErrorPresenter;
+  /** Told when an exception nothing expected ended this generation. */
+  onGuardTrip?: StreamGuardReport;
 }
+
+/**
+ * Turns an upstream error into what a generation's user may see: `message` is Parley's own words,
+ * `detail` the upstream's (already redacted). Logs the detail under a reference the result names.
+ */
+export type UpstreamErrorPresenter = (info: GenerationInfo, message: string, detail: string) => string;
 
 /** Facts about a running generation that writers and persistence need. */
 export interface GenerationInfo {
@@ -59,6 +70,8 @@ export interface GenerationInfo {
   /** The id the upstream knows the model by. */
   upstreamModel: string;
   connectionId: string;
+  /** The caller may see what an upstream said when it failed (admins); others get a reference to the log. */
+  seesUpstreamDetail?: boolean;
   /** True when events carry the upstream's own OpenAI chunk JSON, relayable as-is. */
   hasRawChunks: boolean;
   createdAt: number;
@@ -97,6 +110,11 @@ export class Generation implements UpstreamSink {
     stream.pipe(this);
   }
 
+  /** UpstreamSink: names the stream when a guard trips. */
+  get streamId(): string {
+    return this.info.id;
+  }
+
   /** Stops listening; the generation carries on to its end. */
   detach(): void {
     this.listener = null;
@@ -112,12 +130,19 @@ export class Generation implements UpstreamSink {
   onBatch(batch: UpstreamEvent[]): void {
     if (this.hasEnded) return;
     try {
-      for (const event of batch) this.record(event);
+      for (let i = 0; i < batch.length; i++) {
+        let event = batch[i]!;
+        // The upstream's words stop here: the log, the client and the saved answer get what the user may see.
+        if (event.type === 'error') batch[i] = event = { type: 'error', message: this.describe(event.message, event.detail) };
+        this.record(event);
+      }
       this.seq += 1;
       this.start.onBatch?.(this.seq, batch);
       this.listener?.onEvents(batch, this.info, this.seq);
     } catch (error) {
-      this.errorMessage ??= String(error);
+      // Thrown back into the upstream stream's callbacks it would end the process; it ends this answer instead.
+      if (this.start.onGuardTrip) reportSafely(this.start.onGuardTrip, error, 'sink', this.info.id);
+      this.errorMessage ??= 'Parley could not relay the answer (internal error)';
     }
     if (this.errorMessage) {
       this.end(null);
@@ -127,7 +152,13 @@ export class Generation implements UpstreamSink {
 
   /** UpstreamSink: the upstream stream ended, or broke off with `error`. */
   onEnd(error: UpstreamError | null): void {
-    this.end(error?.message ?? null);
+    this.end(error ? this.describe(error.message, error.detail) : null);
+  }
+
+  /** An upstream error as this generation's user may see it. */
+  private describe(message: string, detail: string | undefined): string {
+    if (detail === undefined || !this.start.presentUpstreamError) return message;
+    return this.start.presentUpstreamError(this.info, message, detail);
   }
 
   /** Settles the outcome once; `failure` is why the stream broke off, if it did. */
@@ -147,8 +178,13 @@ export class Generation implements UpstreamSink {
       ...(this.toolCalls.length > 0 ? { toolCalls: this.toolCalls.filter(Boolean) } : {}),
     };
     // An unsaved answer ends in the same tick; a saved one once it is in the database.
-    if (this.start.recordEnd) void this.start.recordEnd(outcome, this.seq).then(() => this.deliver(outcome));
-    else this.deliver(outcome);
+    if (!this.start.recordEnd) return this.deliver(outcome);
+    // recordEnd must not reject; should it, the client still hears the end, and nothing is left unhandled.
+    const deliver = () => this.deliver(outcome);
+    void this.start.recordEnd(outcome, this.seq).then(deliver, (error: unknown) => {
+      if (this.start.onGuardTrip) reportSafely(this.start.onGuardTrip, error, 'sink', this.info.id);
+      deliver();
+    });
   }
 
   private deliver(outcome: GenerationOutcome): void {

@@ -20,7 +20,7 @@ import { createGenerationRunner } from './generation-runner.js';
 import { createSweeper } from './sweep.js';
 import { createTakeover } from './takeover.js';
 import { createChatTitler } from './title.js';
-import { toHttpError } from './upstream-failures.js';
+import { createUpstreamErrorPresenter, toHttpError } from './upstream-failures.js';
 
 export type { Generation, GenerationInfo, GenerationListener, GenerationOutcome, StreamingListener } from './generation.js';
 export type { FollowedGeneration } from './followed-generation.js';
@@ -55,7 +55,8 @@ export function createGenerationsService(platform: Platform, { models, chats, co
   const generationLog = new GenerationLog(platform.shared, randomUUID(), config.GENERATION_LEASE_TIMEOUT * 1000, log);
   const recordAnswerEnd = createAnswerEndRecorder(platform, { chats, events, analytics, generationLog });
   const titleChat = createChatTitler({ chats, events, settings, upstream, timeouts });
-  const runner = createGenerationRunner(platform, { generationLog, recordAnswerEnd, titleChat });
+  const presentUpstreamError = createUpstreamErrorPresenter(log);
+  const runner = createGenerationRunner(platform, { generationLog, recordAnswerEnd, titleChat, presentUpstreamError });
   const takeOver = createTakeover(platform, { generationLog, models, connections, upstream, timeouts, runner, recordAnswerEnd });
   const sweeper = createSweeper(platform, { chats, generationLog, runner, takeOver, recordAnswerEnd });
   let stopSweeping: (() => void) | undefined;
@@ -85,7 +86,7 @@ export function createGenerationsService(platform: Platform, { models, chats, co
       try {
         stream = await generationTrace.run(() => upstream.streamChat(target, request, timeouts));
       } catch (error) {
-        const failure = toHttpError(error);
+        const failure = toHttpError(error, (message, detail) => presentUpstreamError(info, message, detail));
         generationTrace.fail(failure);
         await begun?.ready;
         // Refused answers count too: an admin looking at usage must see a model that keeps failing.

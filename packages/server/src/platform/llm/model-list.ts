@@ -1,6 +1,7 @@
 import { request, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import { startClientSpan, type TraceSpan } from '../telemetry/tracing.js';
+import { maskUrlCredentials, redactSecrets, secretsOf } from './redact.js';
 import { normaliseBaseUrl, type UpstreamTarget } from './types.js';
 
 /** One model as an upstream lists it. */
@@ -40,15 +41,16 @@ export async function fetchModelList(dispatcher: Dispatcher, target: UpstreamTar
     status = response.statusCode;
     text = await response.body.text();
   } catch (error) {
-    const failure = new UpstreamListError(describeFailure(error, url, signal.aborted, timeoutMs), { cause: error });
+    // Messages go to admins and the log: the URL without its credentials, the error text redacted.
+    const failure = new UpstreamListError(redactSecrets(describeFailure(error, maskUrlCredentials(url), signal.aborted, timeoutMs), secretsOf(target)));
     span?.end(undefined, failure);
     throw failure;
   }
   span!.end({ 'http.response.status_code': status }, status >= 400 ? `HTTP ${status}` : undefined);
   if (status >= 400) {
-    throw new UpstreamListError(redact(`${url} answered HTTP ${status}${detailOf(text)}`, target.apiKey));
+    throw new UpstreamListError(`${maskUrlCredentials(url)} answered HTTP ${status}${redactSecrets(detailOf(text), secretsOf(target))}`);
   }
-  return parseModelList(target.type, text, url);
+  return parseModelList(target.type, text, maskUrlCredentials(url));
 }
 
 function parseModelList(type: UpstreamTarget['type'], text: string, url: string): UpstreamModel[] {
@@ -103,9 +105,4 @@ function detailOf(text: string): string {
   }
   const line = typeof detail === 'string' ? detail.trim().slice(0, 200) : '';
   return line ? `: ${line}` : '';
-}
-
-// An upstream might echo the credential it rejected; it must not reach an API response.
-function redact(message: string, apiKey: string): string {
-  return apiKey ? message.replaceAll(apiKey, '[redacted]') : message;
 }

@@ -1,4 +1,5 @@
 import { textOf, type ChatRequest, type UpstreamEvent } from './types.js';
+import { contentProblem, errorTextOf, isRecord, malformed, usageOf } from './wire-values.js';
 
 /** The body sent to Ollama's `/api/chat`, translated from the OpenAI-style request. */
 export function ollamaRequestBody(request: ChatRequest): string {
@@ -25,35 +26,41 @@ function imageOf(part: Record<string, unknown>): string[] {
   return match?.[1] ? [match[1]] : [];
 }
 
-interface OllamaLine {
-  message?: { content?: string };
-  response?: string;
-  done?: boolean;
-  done_reason?: string;
-  prompt_eval_count?: number;
-  eval_count?: number;
-  error?: string;
-}
-
-/** Turns one NDJSON line from Ollama's `/api/chat` into events. */
-export function parseOllamaLine(line: string, out: UpstreamEvent[]): void {
-  let parsed: OllamaLine;
+/**
+ * Turns one NDJSON line from Ollama's `/api/chat` (or `/api/generate`) into events; true when the line
+ * says the answer is complete (`done: true`). Anything that is not an Ollama line (not JSON, not an
+ * object, non-text content) becomes an error event; nothing here throws.
+ */
+export function parseOllamaLine(line: string, out: UpstreamEvent[]): boolean {
+  let parsed: unknown;
   try {
-    parsed = JSON.parse(line) as OllamaLine;
+    parsed = JSON.parse(line);
   } catch {
-    out.push({ type: 'error', message: 'upstream sent a line that is not JSON' });
-    return;
+    malformed(out, 'a line that is not JSON');
+    return false;
+  }
+  if (!isRecord(parsed)) {
+    malformed(out, 'a line that is not a JSON object');
+    return false;
   }
   if (parsed.error) {
-    out.push({ type: 'error', message: parsed.error });
-    return;
+    out.push({ type: 'error', message: 'upstream reported an error', detail: errorTextOf(parsed.error) });
+    return false;
   }
-  const content = parsed.message?.content ?? parsed.response;
-  if (content) out.push({ type: 'delta', content });
-  if (parsed.done) {
-    out.push({ type: 'finish', reason: parsed.done_reason === 'length' ? 'length' : 'stop' });
-    const prompt = parsed.prompt_eval_count ?? 0;
-    const completion = parsed.eval_count ?? 0;
-    out.push({ type: 'usage', usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion } });
+  const { message } = parsed;
+  if (message !== undefined && message !== null && !isRecord(message)) {
+    malformed(out, 'a message that is not a JSON object');
+    return false;
   }
+  const content = message?.content ?? parsed.response;
+  const problem = contentProblem(content);
+  if (problem) {
+    malformed(out, problem);
+    return false;
+  }
+  if (typeof content === 'string' && content !== '') out.push({ type: 'delta', content });
+  if (parsed.done !== true) return false;
+  out.push({ type: 'finish', reason: parsed.done_reason === 'length' ? 'length' : 'stop' });
+  out.push({ type: 'usage', usage: usageOf(parsed.prompt_eval_count, parsed.eval_count) });
+  return true;
 }

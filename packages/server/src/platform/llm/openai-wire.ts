@@ -1,4 +1,5 @@
 import type { ChatRequest, ToolCallDelta, UpstreamEvent } from './types.js';
+import { contentProblem, errorTextOf, isRecord, malformed, usageOf } from './wire-values.js';
 
 /** The body sent to an OpenAI-compatible `/chat/completions`, always streamed with usage. */
 export function openAiRequestBody(request: ChatRequest): string {
@@ -11,40 +12,54 @@ export function openAiRequestBody(request: ChatRequest): string {
   });
 }
 
-interface OpenAiChunk {
-  choices?: Array<{ delta?: { content?: string | null; tool_calls?: unknown }; finish_reason?: string | null }>;
-  usage?: { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number } | null;
-  error?: { message?: string } | string;
-}
-
-/** Turns one SSE data payload from an OpenAI-compatible server into events. */
-export function parseOpenAiEvent(data: string, out: UpstreamEvent[]): void {
-  if (data === '[DONE]') return;
-  let chunk: OpenAiChunk;
+/**
+ * Turns one SSE data payload from an OpenAI-compatible server into events; true when the payload
+ * says the answer is complete (`[DONE]` or a finish reason). Anything that is not an OpenAI chunk
+ * (not JSON, not an object, non-text content) becomes an error event; nothing here throws.
+ */
+export function parseOpenAiEvent(data: string, out: UpstreamEvent[]): boolean {
+  if (data === '[DONE]') return true;
+  let chunk: unknown;
   try {
-    chunk = JSON.parse(data) as OpenAiChunk;
+    chunk = JSON.parse(data);
   } catch {
-    out.push({ type: 'error', message: 'upstream sent an event that is not JSON' });
-    return;
+    malformed(out, 'an event that is not JSON');
+    return false;
+  }
+  if (!isRecord(chunk)) {
+    malformed(out, 'an event that is not a JSON object');
+    return false;
   }
   if (chunk.error) {
-    const message = typeof chunk.error === 'string' ? chunk.error : (chunk.error.message ?? 'upstream error');
-    out.push({ type: 'error', message });
-    return;
+    out.push({ type: 'error', message: 'upstream reported an error', detail: errorTextOf(chunk.error) });
+    return false;
   }
-  const choice = chunk.choices?.[0];
-  const content = choice?.delta?.content;
-  const toolCalls = choice?.delta?.tool_calls;
+  const { choices } = chunk;
+  if (choices !== undefined && choices !== null && !Array.isArray(choices)) {
+    malformed(out, 'choices that are not a list');
+    return false;
+  }
+  const choice: unknown = choices?.[0];
+  if (choice !== undefined && !isRecord(choice)) {
+    malformed(out, 'a choice that is not a JSON object');
+    return false;
+  }
+  const delta = choice?.delta;
+  const content = isRecord(delta) ? delta.content : undefined;
+  const problem = contentProblem(content);
+  if (problem) {
+    malformed(out, problem);
+    return false;
+  }
+  const toolCalls = isRecord(delta) ? delta.tool_calls : undefined;
   const calls = Array.isArray(toolCalls) ? { toolCalls: toolCalls as ToolCallDelta[] } : {};
-  if (content) out.push({ type: 'delta', content, raw: data, ...calls });
+  if (typeof content === 'string' && content !== '') out.push({ type: 'delta', content, raw: data, ...calls });
   else if (choice) out.push({ type: 'other', raw: data, ...calls });
-  if (choice?.finish_reason) out.push({ type: 'finish', reason: choice.finish_reason });
-  if (chunk.usage) {
-    const prompt = chunk.usage.prompt_tokens ?? 0;
-    const completion = chunk.usage.completion_tokens ?? 0;
-    out.push({
-      type: 'usage',
-      usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: chunk.usage.total_tokens ?? prompt + completion },
-    });
-  }
+  const finishReason = choice?.finish_reason;
+  const isFinished = typeof finishReason === 'string' && finishReason !== '';
+  // Saved with the answer: a short name, no NUL.
+  if (isFinished) out.push({ type: 'finish', reason: finishReason.replaceAll('\u0000', '').slice(0, 64) });
+  const usage = chunk.usage;
+  if (isRecord(usage)) out.push({ type: 'usage', usage: usageOf(usage.prompt_tokens, usage.completion_tokens, usage.total_tokens) });
+  return isFinished;
 }

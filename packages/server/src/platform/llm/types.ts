@@ -47,7 +47,11 @@ export type UpstreamEvent =
   | { type: 'other'; raw: string; toolCalls?: ToolCallDelta[] }
   | { type: 'finish'; reason: string }
   | { type: 'usage'; usage: Usage }
-  | { type: 'error'; message: string };
+  /**
+   * The upstream reported an error, or sent what cannot be read. `message` is Parley's own wording, safe to
+   * show anyone; `detail` is what the upstream said (credentials redacted), for admins and logs only.
+   */
+  | { type: 'error'; message: string; detail?: string };
 
 /** Connection details for one upstream server. */
 export interface UpstreamTarget {
@@ -63,7 +67,11 @@ export function normaliseBaseUrl(url: string): string {
   return url.replace(/\/+$/, '');
 }
 
-/** Why an upstream call failed; completions turn these into 429/502/504. */
+/**
+ * Why an upstream call failed; completions turn these into 429/502/504. The message is Parley's own
+ * wording (never upstream text, so it may be shown and logged anywhere); `detail` holds what the upstream
+ * said, credentials redacted, for admins and logs only.
+ */
 export class UpstreamError extends Error {
   constructor(
     /** `exhausted`: this process ran out of sockets or file descriptors; another instance may do better. */
@@ -71,6 +79,7 @@ export class UpstreamError extends Error {
     message: string,
     readonly status?: number,
     readonly retryAfter?: string,
+    readonly detail?: string,
   ) {
     super(message);
     this.name = 'UpstreamError';

@@ -1,10 +1,11 @@
 import type { Agent } from 'undici';
 import { startClientSpan } from '../telemetry/tracing.js';
-import { NdjsonDecoder, SseDecoder } from './line-decoders.js';
+import { DEFAULT_MAX_LINE_BYTES, NdjsonDecoder, SseDecoder } from './line-decoders.js';
 import { fetchModelList, type UpstreamModel } from './model-list.js';
 import { ollamaRequestBody, parseOllamaLine } from './ollama-wire.js';
 import { openAiRequestBody, parseOpenAiEvent } from './openai-wire.js';
 import type { ChatRequest, UpstreamTarget } from './types.js';
+import type { StreamGuardReport } from './stream-guard.js';
 import { createUpstreamAgent } from './upstream-agents.js';
 import { toUpstreamError, UpstreamStreamHandler, type UpstreamStream } from './upstream-stream.js';
 
@@ -16,8 +17,26 @@ export interface UpstreamTimeouts {
   idleMs: number;
 }
 
+/** How the client treats what upstreams send. */
+export interface UpstreamClientOptions {
+  /** The longest line (or SSE event) accepted from a stream; a longer one ends the answer with an error. */
+  maxLineBytes?: number;
+  /** Told when a stream guard catches an unexpected exception (which ends that one stream). */
+  onGuardTrip?: StreamGuardReport;
+}
+
+const ignoreGuardTrips: StreamGuardReport = () => undefined;
+
 /** Talks to model servers over pooled keep-alive connections; one per process, closed with the app. */
 export class UpstreamClient {
+  private readonly maxLineBytes: number;
+  private readonly onGuardTrip: StreamGuardReport;
+
+  constructor(options: UpstreamClientOptions = {}) {
+    this.maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+    this.onGuardTrip = options.onGuardTrip ?? ignoreGuardTrips;
+  }
+
   // Keep-alive pooling: a relayed request must not pay for a new TCP handshake.
   private readonly http1 = createUpstreamAgent(false);
   // Made on first use: most deployments have no HTTP/2 connection.
@@ -42,8 +61,8 @@ export class UpstreamClient {
       const url = new URL(isOllama ? `${target.baseUrl}/api/chat` : `${target.baseUrl}/chat/completions`);
       const span = startClientSpan('POST', url, headers);
       handler = isOllama
-        ? new UpstreamStreamHandler(new NdjsonDecoder(), parseOllamaLine, span)
-        : new UpstreamStreamHandler(new SseDecoder(), parseOpenAiEvent, span);
+        ? new UpstreamStreamHandler(new NdjsonDecoder(this.maxLineBytes), parseOllamaLine, span, target, this.onGuardTrip)
+        : new UpstreamStreamHandler(new SseDecoder(this.maxLineBytes), parseOpenAiEvent, span, target, this.onGuardTrip);
       this.agentFor(target).dispatch(
         {
           origin: url.origin,

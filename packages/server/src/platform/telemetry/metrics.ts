@@ -45,6 +45,10 @@ export function createMetrics(poolStats?: () => { inUse: number; idle: number; w
     upstreamErrors: metric(
       (registers) => new Counter({ name: 'parley_upstream_errors_total', help: 'Upstream failures by kind (status, timeout, network, protocol, midstream)', labelNames: ['connection', 'kind'], registers }),
     ),
+    streamGuardTrips: metric(
+      (registers) =>
+        new Counter({ name: 'parley_stream_guard_trips_total', help: 'Unexpected exceptions a stream guard caught, each ending one stream, by place (upstream, parser, sink)', labelNames: ['where'], registers }),
+    ),
     ttft: metric((registers) => new Histogram({ name: 'parley_generation_ttft_seconds', help: 'Time from request to the first token', labelNames: ['model'], buckets: ttftBuckets, registers })),
     generationDuration: metric(
       (registers) => new Histogram({ name: 'parley_generation_duration_seconds', help: 'Time from request to the last token', labelNames: ['model'], buckets: secondsBuckets, registers }),
