@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeLlm, type FakeLlm } from '../../fake-llm/src/index.js';
+import { deriveEncryptionKey, SecretBox } from '../src/platform/crypto/secret-box.js';
 import { signUp, type TestUser } from './support/factories.js';
 import { captureLog, type LogCapture } from './support/log-capture.js';
 import { completionAuthorization, randomSecret, storedApiKeys, storedSigningSecret } from './support/secrets.js';
@@ -84,6 +85,20 @@ describe('secrets at rest: connection API keys written through the admin API', (
     for (const secret of [firstKey, secondKey, encryptionKey]) expect(log.raw()).not.toContain(secret);
     expect(log.lines.some((line) => line.msg === 'secrets at rest are encrypted' && line.source === 'PARLEY_ENCRYPTION_KEY')).toBe(true);
     expect(log.lines.some((line) => /unencrypted/.test(String(line.msg)))).toBe(false);
+  });
+
+  it('answers 503, not garbage to the upstream, when a key written elsewhere does not decrypt here', async () => {
+    const stranger = new SecretBox(await deriveEncryptionKey(randomSecret('elsewhere'), 'test'));
+    const foreign = stranger.seal(randomSecret('sk-foreign'), `connections.api_key:${connectionId}`);
+    await app.parley.platform.db.kysely.updateTable('connections').set({ api_key: foreign }).where('id', '=', connectionId).execute();
+    const before = fake.requests.length;
+    const listed = await app.request('GET', '/api/v1/connections/', { token: admin.token });
+    expect(listed.status).toBe(503);
+    expect(listed.body).toMatchObject({ code: 'unavailable', detail: expect.stringMatching(/cannot be decrypted/) });
+    expect((await app.request('POST', `/api/v1/connections/${connectionId}/test`, { token: admin.token })).status).toBe(503);
+    // Deleting it still works: the key need not be read for that.
+    expect((await app.request('DELETE', `/api/v1/connections/${connectionId}`, { token: admin.token })).status).toBe(200);
+    expect(fake.requests.slice(before).filter((request) => request.headers.authorization !== undefined)).toEqual([]);
   });
 });
 
