@@ -16,6 +16,7 @@ import { installRequestTelemetry } from './http/request-telemetry.js';
 import { installRequestTracing } from './http/request-tracing.js';
 import { installSecurityHeaders } from './http/security-headers.js';
 import { inlineScriptHashes, serveWebApp } from './http/web-app.js';
+import { loadSecretBox, warnAboutSecretsAtRest } from './platform/crypto/encryption-keys.js';
 import { connectDb } from './platform/db/connect.js';
 import { migrateToLatest } from './platform/db/migrate.js';
 import { streamGuardReport } from './platform/llm/stream-guard.js';
@@ -53,6 +54,7 @@ import { createSettingsService } from './features/settings/settings.service.js';
 import { createUsersService } from './features/users/users.service.js';
 import { usersRoutes } from './features/users/users.routes.js';
 import { startRetention } from './features/retention/retention.js';
+import { resealStoredSecrets } from './secrets-at-rest.js';
 
 /** What tests may replace when building the app. */
 export interface AppOptions {
@@ -100,6 +102,17 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     if (applied.length > 0) log.info({ applied }, 'database migrated');
   }
   lifecycle.isMigrated = true;
+  const secrets = await loadSecretBox(config);
+  warnAboutSecretsAtRest(config, secrets, log);
+  try {
+    // Before anything reads them: legacy plain values get encrypted, and a wrong key stops the start here.
+    const resealed = await resealStoredSecrets(db.kysely, secrets, clock.now());
+    if (resealed.connections.resealed + resealed.config.resealed > 0) log.info({ ...resealed, keyId: secrets.currentKeyId ?? null }, 'secrets at rest moved to the current key');
+  } catch (error) {
+    log.error({ err: error }, 'secrets at rest cannot be decrypted');
+    await db.close();
+    throw error;
+  }
   const platform: Platform = {
     config,
     db,
@@ -116,6 +129,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     metrics,
     clock,
     lifecycle,
+    secrets,
   };
 
   // One pool of connections to model servers for the whole process: chat streams and model lists.

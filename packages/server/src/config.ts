@@ -60,6 +60,10 @@ export const configSchema = z.object({
   S3_ADDRESSING_STYLE: z.enum(['path', 'virtual', 'auto']).default('auto'),
   /** Key that signs session tokens; generated once and stored in the database when unset. */
   WEBUI_SECRET_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** Key that encrypts secrets at rest (upstream API keys, the stored signing secret): any passphrase, best `openssl rand -base64 32`; unset: derived from WEBUI_SECRET_KEY, or none. */
+  PARLEY_ENCRYPTION_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** The key secrets were encrypted with before PARLEY_ENCRYPTION_KEY: still read, and replaced by `npm run rekey`. */
+  PARLEY_PREVIOUS_ENCRYPTION_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   /** Session token lifetime, e.g. `7d`, `12h`, `30m`, or `-1` for no expiry. */
   JWT_EXPIRES_IN: z
     .string()
@@ -177,6 +181,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const problems: string[] = [];
   if (values.OPENAI_API_KEYS.length > values.OPENAI_API_BASE_URLS.length) {
     problems.push('OPENAI_API_KEYS: more keys than OPENAI_API_BASE_URLS');
+  }
+  if (values.PARLEY_PREVIOUS_ENCRYPTION_KEY && !values.PARLEY_ENCRYPTION_KEY && !values.WEBUI_SECRET_KEY) {
+    // Without a current key the previous one would only serve to write the secrets back in plain text.
+    problems.push('PARLEY_PREVIOUS_ENCRYPTION_KEY: set PARLEY_ENCRYPTION_KEY (the new key) as well');
   }
   if (values.STORAGE_PROVIDER === 's3' && !values.S3_BUCKET_NAME) problems.push('S3_BUCKET_NAME: required when STORAGE_PROVIDER=s3');
   if (Boolean(values.S3_ACCESS_KEY_ID) !== Boolean(values.S3_SECRET_ACCESS_KEY)) {

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import type { SecretBox } from './crypto/secret-box.js';
 import type { Db } from './db/connect.js';
 import type { SharedState } from './shared/shared-state.js';
 import type { ObjectStorage } from './storage/object-storage.js';
@@ -30,6 +31,8 @@ export interface Platform {
   metrics: Metrics;
   clock: Clock;
   lifecycle: Lifecycle;
+  /** Seals secrets before they are stored and opens them when read (the environment's encryption key). */
+  secrets: SecretBox;
 }
 
 /** Creates the lifecycle tracker. */

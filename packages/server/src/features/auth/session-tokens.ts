@@ -9,7 +9,7 @@ export interface SessionClaims {
 }
 
 /** Where the generated secret is kept: the settings' key-value store, shared by every instance. */
-export type SecretStore = Pick<SettingsService, 'claim' | 'readValue'>;
+export type SecretStore = Pick<SettingsService, 'claimSecret' | 'readSecret'>;
 
 // The config key of the generated secret, used when WEBUI_SECRET_KEY is not set.
 const storedSecretKey = 'webui_secret_key';
@@ -68,8 +68,8 @@ export class SessionTokens {
 
 async function loadOrCreateStoredSecret(store: SecretStore): Promise<string> {
   // Concurrent first starts race here; the key is claimed once, so exactly one value wins and all read it.
-  await store.claim(storedSecretKey, randomBytes(32).toString('base64url'));
-  const secret = await store.readValue(storedSecretKey);
+  await store.claimSecret(storedSecretKey, randomBytes(32).toString('base64url'));
+  const secret = await store.readSecret(storedSecretKey);
   if (secret === undefined) throw new Error('the stored session secret could not be read back');
   return secret;
 }

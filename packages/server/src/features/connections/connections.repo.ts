@@ -53,3 +53,14 @@ export async function deleteConnection(db: Q, id: string): Promise<boolean> {
   const result = await db.deleteFrom('connections').where('id', '=', id).executeTakeFirst();
   return Number(result.numDeletedRows) > 0;
 }
+
+/** Every connection's id and stored (possibly encrypted) API key, for re-encryption passes. */
+export function listStoredApiKeys(db: Q): Promise<Array<Pick<ConnectionRow, 'id' | 'api_key'>>> {
+  return db.selectFrom('connections').select(['id', 'api_key']).orderBy('id').execute();
+}
+
+/** Replaces a stored API key only if it still holds `expected`; false when another writer got there first. */
+export async function replaceStoredApiKey(db: Q, id: string, expected: string, next: string): Promise<boolean> {
+  const result = await db.updateTable('connections').set({ api_key: next }).where('id', '=', id).where('api_key', '=', expected).executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}

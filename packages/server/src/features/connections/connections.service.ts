@@ -1,7 +1,9 @@
 import type { ConnectionTestResult } from '@parley/wire';
 import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
 import { httpErrors } from '../../http/errors.js';
-import type { ConnectionRow, ConnectionType } from '../../platform/db/schema.js';
+import { isSealed, SecretKeyError, type ResealCounts, type SecretBox } from '../../platform/crypto/secret-box.js';
+import type { ConnectionRow, ConnectionType, Database } from '../../platform/db/schema.js';
 import type { UpstreamModel } from '../../platform/llm/model-list.js';
 import { normaliseBaseUrl, type UpstreamTarget } from '../../platform/llm/types.js';
 import type { UpstreamClient } from '../../platform/llm/upstream-client.js';
@@ -68,9 +70,35 @@ function auditedFields(row: ConnectionRow) {
 // The config key that says the environment's connections were seeded once (by any instance).
 const seedMarker = 'connections_seeded';
 
+/** What a connection's sealed API key is bound to: a sealed key copied into another row does not open. */
+function apiKeyContext(id: string): string {
+  return `connections.api_key:${id}`;
+}
+
+/**
+ * Moves every stored API key under the current encryption key: plain (legacy) keys are encrypted, keys under an
+ * earlier key re-encrypted; throws SecretKeyError when one cannot be opened. Idempotent; run in a transaction.
+ */
+export async function resealApiKeysIn(trx: Kysely<Database>, secrets: SecretBox): Promise<ResealCounts> {
+  const counts: ResealCounts = { resealed: 0, unchanged: 0 };
+  for (const { id, api_key } of await repo.listStoredApiKeys(trx)) {
+    const next = secrets.reseal(api_key, apiKeyContext(id));
+    // Another instance starting at the same time may have sealed it already: only the value read is replaced.
+    if (next !== undefined && (await repo.replaceStoredApiKey(trx, id, api_key, next))) counts.resealed += 1;
+    else counts.unchanged += 1;
+  }
+  return counts;
+}
+
+/** A new API key from the admin, refused when it would read back as an encrypted value. */
+function checkedApiKey(key: string): string {
+  if (isSealed(key)) throw httpErrors.badRequest('api_key must not start with "enc:v1:" (the prefix of encrypted values)');
+  return key;
+}
+
 /** Upstream connections: stored configuration, seeding from the environment, and reading their model lists. */
 export function createConnectionsService(platform: Platform, audit: AuditService, settings: SettingsService, upstream: UpstreamClient) {
-  const { db, clock, config, log } = platform;
+  const { db, clock, config, log, secrets } = platform;
   const listTimeoutMs = config.AIOHTTP_CLIENT_TIMEOUT_MODEL_LIST * 1000;
   const listeners = new Set<ConnectionsListener>();
   // Every completion needs the enabled connections; rereading them at most once a second keeps the
@@ -82,10 +110,26 @@ export function createConnectionsService(platform: Platform, audit: AuditService
     for (const listener of listeners) await listener();
   }
 
+  /** The row with its API key decrypted; a key this instance cannot open is a 503 naming the cause in the log. */
+  function opened(row: ConnectionRow): ConnectionRow {
+    try {
+      return { ...row, api_key: secrets.open(row.api_key, apiKeyContext(row.id)) };
+    } catch (error) {
+      if (!(error instanceof SecretKeyError)) throw error;
+      log.error({ connectionId: row.id, err: error }, 'a connection API key cannot be decrypted');
+      throw httpErrors.unavailable("A connection's API key cannot be decrypted with this instance's encryption key");
+    }
+  }
+
+  function sealedKey(id: string, key: string): string {
+    return secrets.seal(key, apiKeyContext(id));
+  }
+
   function listEnabled(): Promise<ConnectionRow[]> {
     const now = clock.now();
     if (!enabled || now - enabled.at >= 1000) {
-      const rows = repo.listEnabledConnections(db.kysely);
+      // Decrypted once per reread, not per request.
+      const rows = repo.listEnabledConnections(db.kysely).then((stored) => stored.map(opened));
       enabled = { rows, at: now };
       rows.catch(() => (enabled = undefined));
     }
@@ -95,7 +139,7 @@ export function createConnectionsService(platform: Platform, audit: AuditService
   async function findOrThrow(id: string): Promise<ConnectionRow> {
     const row = await repo.findConnection(db.kysely, id);
     if (!row) throw httpErrors.notFound('Connection');
-    return row;
+    return opened(row);
   }
 
   async function tryModelList(target: UpstreamTarget): Promise<ConnectionTestResult> {
@@ -133,9 +177,11 @@ export function createConnectionsService(platform: Platform, audit: AuditService
         if (!(await settings.claimIn(trx, seedMarker, 'true'))) return false;
         if ((await repo.countConnections(trx)) > 0) return false;
         for (const [position, seed] of seeds.entries()) {
+          const id = randomUUID();
           await repo.insertConnection(trx, {
-            id: randomUUID(),
+            id,
             ...seed,
+            api_key: sealedKey(id, seed.api_key),
             base_url: normaliseBaseUrl(seed.base_url),
             prefix_id: '',
             model_ids: '[]',
@@ -156,8 +202,8 @@ export function createConnectionsService(platform: Platform, audit: AuditService
     },
 
     /** Every connection in display order. */
-    list(): Promise<ConnectionRow[]> {
-      return repo.listConnections(db.kysely);
+    async list(): Promise<ConnectionRow[]> {
+      return (await repo.listConnections(db.kysely)).map(opened);
     },
 
     /** Enabled connections in their configured order. */
@@ -186,7 +232,7 @@ export function createConnectionsService(platform: Platform, audit: AuditService
         type: input.type,
         name: input.name ?? new URL(baseUrl).host,
         base_url: baseUrl,
-        api_key: input.api_key ?? '',
+        api_key: checkedApiKey(input.api_key ?? ''),
         prefix_id: input.prefix_id ?? '',
         model_ids: JSON.stringify(input.model_ids ?? []),
         is_enabled: input.enabled === false ? 0 : 1,
@@ -196,7 +242,7 @@ export function createConnectionsService(platform: Platform, audit: AuditService
         created_at: now,
         updated_at: now,
       };
-      await repo.insertConnection(db.kysely, row);
+      await repo.insertConnection(db.kysely, { ...row, api_key: sealedKey(row.id, row.api_key) });
       await changed();
       await audit.record(context, { action: 'connection.created', target: { type: 'connection', id: row.id }, details: auditedFields(row) });
       return row;
@@ -214,7 +260,7 @@ export function createConnectionsService(platform: Platform, audit: AuditService
         ...(patch.type !== undefined && { type: patch.type }),
         ...(patch.name !== undefined && { name: patch.name }),
         ...(!keepsBaseUrl && { base_url: normaliseBaseUrl(patch.base_url!) }),
-        ...(!keepsKey && { api_key: patch.api_key }),
+        ...(!keepsKey && { api_key: sealedKey(id, checkedApiKey(patch.api_key ?? '')) }),
         ...(patch.prefix_id !== undefined && { prefix_id: patch.prefix_id }),
         ...(patch.model_ids !== undefined && { model_ids: JSON.stringify(patch.model_ids) }),
         ...(patch.enabled !== undefined && { is_enabled: patch.enabled ? 1 : 0 }),

@@ -27,3 +27,9 @@ export async function claimKey(db: Q, key: string, value: string, now: number): 
     .executeTakeFirst();
   return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
 }
+
+/** Replaces the value under `key` only if it still is `expected`; false when another writer got there first. */
+export async function replaceValue(db: Q, key: string, expected: string, next: string, now: number): Promise<boolean> {
+  const result = await db.updateTable('config').set({ value: next, updated_at: now }).where('key', '=', key).where('value', '=', expected).executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}

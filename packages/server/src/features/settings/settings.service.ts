@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { AuditContext } from '../../http/audit-context.js';
+import type { ResealCounts, SecretBox } from '../../platform/crypto/secret-box.js';
 import type { Database } from '../../platform/db/schema.js';
 import type { Platform } from '../../platform/platform.js';
 import { changedFields, type AuditService } from '../audit/audit.service.js';
@@ -9,6 +10,31 @@ import { runtimeSettingsSchema, type RuntimeSettings } from './settings.schema.j
 export type { RuntimeSettings } from './settings.schema.js';
 
 const settingsKey = 'runtime_settings';
+/** Keys of the `config` table whose values are secrets, encrypted at rest: the generated token-signing secret. */
+const secretKeys: ReadonlySet<string> = new Set(['webui_secret_key']);
+
+/** What a sealed config value is bound to, so it does not open under another key. */
+function secretContext(key: string): string {
+  if (!secretKeys.has(key)) throw new Error(`config key ${key} is not declared as a secret`);
+  return `config.value:${key}`;
+}
+
+/**
+ * Moves every stored secret of the `config` table under the current encryption key (plain ones encrypted);
+ * throws SecretKeyError when one cannot be opened. Idempotent; run in a transaction.
+ */
+export async function resealSecretsIn(trx: Kysely<Database>, secrets: SecretBox, now: number): Promise<ResealCounts> {
+  const counts: ResealCounts = { resealed: 0, unchanged: 0 };
+  for (const key of secretKeys) {
+    const stored = await repo.readValue(trx, key);
+    if (stored === undefined) continue;
+    const next = secrets.reseal(stored, secretContext(key));
+    if (next !== undefined && (await repo.replaceValue(trx, key, stored, next, now))) counts.resealed += 1;
+    else counts.unchanged += 1;
+  }
+  return counts;
+}
+
 // Every instance rereads the database this often, so a change made on one is in force on all within a second.
 const cacheMs = 1000;
 
@@ -17,7 +43,7 @@ const cacheMs = 1000;
  * keeps the other values of the `config` key-value table (markers, the stored secret) for the
  * features that need them.
  */
-export function createSettingsService({ db, config, clock }: Platform, audit: AuditService) {
+export function createSettingsService({ db, config, clock, secrets }: Platform, audit: AuditService) {
   const defaults: RuntimeSettings = {
     ENABLE_SIGNUP: config.ENABLE_SIGNUP,
     DEFAULT_USER_ROLE: config.DEFAULT_USER_ROLE,
@@ -58,6 +84,15 @@ export function createSettingsService({ db, config, clock }: Platform, audit: Au
 
     /** Stores `value` under `key` unless it exists; true for exactly one caller ever, whatever the concurrency. */
     claim: (key: string, value: string): Promise<boolean> => repo.claimKey(db.kysely, key, value, clock.now()),
+
+    /** A stored secret, decrypted (throws SecretKeyError when this instance's keys cannot open it). */
+    async readSecret(key: string): Promise<string | undefined> {
+      const stored = await repo.readValue(db.kysely, key);
+      return stored === undefined ? undefined : secrets.open(stored, secretContext(key));
+    },
+
+    /** `claim` for a secret: stored encrypted under the current key (plain without one). */
+    claimSecret: (key: string, value: string): Promise<boolean> => repo.claimKey(db.kysely, key, secrets.seal(value, secretContext(key)), clock.now()),
 
     /** `claim` inside the caller's transaction: the claim commits or rolls back with the caller's work. */
     claimIn: (trx: Kysely<Database>, key: string, value: string): Promise<boolean> => repo.claimKey(trx, key, value, clock.now()),
