@@ -1,5 +1,6 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- parsed YAML and JSON documents of arbitrary shape, read field by field */
 // deploy/compose.yaml, checked as data (there is no Docker engine here to run it).
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -14,6 +15,7 @@ const compose = doc.toJS() as { services: Record<string, Record<string, any>>; v
 const services = compose.services;
 const instances = ['parley-1', 'parley-2', 'parley-3'];
 const parleyImage = services['parley-1']!.image as string;
+const metricsPort = Number(services['parley-1']!.environment.METRICS_PORT);
 
 /** Compose's variable substitution (`${VAR}`, `${VAR:-default}`, `${VAR:?error}`, `$$`) over `vars`. */
 function interpolate(value: string, vars: Record<string, string>): string {
@@ -25,6 +27,9 @@ function interpolate(value: string, vars: Record<string, string>): string {
     return op === '-' ? rest! : '';
   });
 }
+/** promtool (Debian's `prometheus` package); required when PARLEY_REQUIRE_PROMTOOL=1, as in observability.test.ts. */
+const hasPromtool = spawnSync('promtool', ['--version']).status === 0;
+if (!hasPromtool && process.env.PARLEY_REQUIRE_PROMTOOL === '1') throw new Error('promtool is required (PARLEY_REQUIRE_PROMTOOL=1): apt-get install -y prometheus');
 const sampleEnvFile = { WEBUI_SECRET_KEY: 'f'.repeat(64), POSTGRES_PASSWORD: 'pw', MINIO_ROOT_PASSWORD: 'secret' };
 
 describe('compose.yaml', () => {
@@ -118,10 +123,48 @@ describe('compose.yaml', () => {
       const config = loadConfig(env);
       expect(config.database.dialect).toBe('postgres');
       expect(config.REDIS_URL).toBe('redis://redis:6379/0');
-      expect(config).toMatchObject({ STORAGE_PROVIDER: 's3', S3_ADDRESSING_STYLE: 'path', TRUST_PROXY: true, WEBUI_SECRET_KEY: sampleEnvFile.WEBUI_SECRET_KEY });
+      // One proxy (nginx) in front: its hop only, never the client-written leftmost X-Forwarded-For entry.
+      expect(config).toMatchObject({ STORAGE_PROVIDER: 's3', S3_ADDRESSING_STYLE: 'path', TRUST_PROXY: 1, WEBUI_SECRET_KEY: sampleEnvFile.WEBUI_SECRET_KEY });
       expect(config.ENABLE_DB_MIGRATIONS).toBe(name === 'migrate');
+      if (name !== 'migrate') expect(config.METRICS_PORT).toBe(metricsPort);
     }
     expect(() => interpolate(services['parley-1']!.environment.WEBUI_SECRET_KEY, {})).toThrow(/refuse to start/);
+  });
+
+  it('serves /metrics only on METRICS_PORT, which no port mapping publishes and nginx never proxies to', () => {
+    expect(metricsPort).toBeGreaterThan(0);
+    const conf = parseNginx(fs.readFileSync(path.join(deployDir, 'nginx.conf'), 'utf8'));
+    const upstream = directives(directives(conf, 'http')[0]!.block, 'upstream')[0]!;
+    const upstreamPorts = directives(upstream.block, 'server').map((d) => Number(d.args[0]!.split(':')[1]));
+    expect(upstreamPorts).not.toContain(metricsPort);
+    expect(upstreamPorts.every((port) => port === Number(services['parley-1']!.environment.PORT ?? 8080))).toBe(true);
+    for (const name of instances) {
+      expect(services[name]!.ports, name).toBeUndefined();
+      expect(services[name]!.expose, name).toBeUndefined();
+    }
+  });
+
+  it('has an optional Prometheus that scrapes each instance’s metrics port directly, with the alert rules', () => {
+    const prometheus = services.prometheus!;
+    expect(prometheus.profiles).toEqual(['monitoring']);
+    expect(prometheus.volumes).toContain('./prometheus:/etc/prometheus:ro');
+    expect(prometheus.command).toContain('--config.file=/etc/prometheus/prometheus.yml');
+    // Its UI is on the host's loopback only.
+    for (const mapping of prometheus.ports as string[]) expect(mapping).toMatch(/^127\.0\.0\.1:/);
+    const config = YAML.parse(fs.readFileSync(path.join(deployDir, 'prometheus', 'prometheus.yml'), 'utf8'));
+    expect(config.rule_files.sort()).toEqual(['parley-alerts.yaml', 'recording-rules.yaml']);
+    for (const file of config.rule_files) expect(fs.existsSync(path.join(deployDir, 'prometheus', file)), file).toBe(true);
+    const [job] = config.scrape_configs;
+    expect(config.scrape_configs).toHaveLength(1);
+    expect(job.job_name).toMatch(/parley/); // the alerts select job=~".*parley.*"
+    expect(job.metrics_path ?? '/metrics').toBe('/metrics');
+    expect(job.static_configs.flatMap((c: any) => c.targets)).toEqual(instances.map((name) => `${name}:${metricsPort}`));
+  });
+
+  it.skipIf(!hasPromtool)('the Prometheus configuration passes promtool check config', () => {
+    const result = spawnSync('promtool', ['check', 'config', path.join(deployDir, 'prometheus', 'prometheus.yml')], { encoding: 'utf8' });
+    expect(result.stdout + result.stderr).toContain('is valid prometheus config file syntax');
+    expect(result.status).toBe(0);
   });
 
   it('sets only variables Parley documents (or the pending Redis/S3 names)', () => {

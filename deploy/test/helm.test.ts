@@ -58,7 +58,7 @@ describe('Helm chart: metadata and values', () => {
   it('has every template the deploy kit promises', () => {
     const files = fs.readdirSync(path.join(chartDir, 'templates')).sort();
     expect(files).toEqual(
-      expect.arrayContaining(['NOTES.txt', '_helpers.tpl', 'deployment.yaml', 'hpa.yaml', 'ingress.yaml', 'migration-job.yaml', 'pdb.yaml', 'secret.yaml', 'service.yaml', 'servicemonitor.yaml']),
+      expect.arrayContaining(['NOTES.txt', '_helpers.tpl', 'deployment.yaml', 'hpa.yaml', 'ingress.yaml', 'metrics-service.yaml', 'migration-job.yaml', 'pdb.yaml', 'secret.yaml', 'service.yaml', 'servicemonitor.yaml']),
     );
   });
 });
@@ -67,7 +67,7 @@ describe('Helm chart: rendering', () => {
   it.each(['true', 'false'] as const)('renders to valid Kubernetes objects (cluster lookups taken as %s)', (unknown) => {
     const objects = render([{ metrics: { serviceMonitor: { enabled: true } } }], unknown);
     expect(objects.map((o) => o.kind).sort()).toEqual(
-      ['Deployment', 'HorizontalPodAutoscaler', 'Ingress', 'Job', 'PodDisruptionBudget', 'Secret', 'Secret', 'Service', 'ServiceMonitor'].sort(),
+      ['Deployment', 'HorizontalPodAutoscaler', 'Ingress', 'Job', 'PodDisruptionBudget', 'Secret', 'Secret', 'Service', 'Service', 'ServiceMonitor'].sort(),
     );
     for (const o of objects) {
       expect(o.apiVersion, o.kind).toMatch(/^[a-z0-9.]*\/?v\d+/);
@@ -185,7 +185,9 @@ describe('Helm chart: Deployment', () => {
     );
     const config = loadConfig(resolved);
     expect(config.database).toEqual({ dialect: 'postgres', url: (ciValues.database as K8s).url });
-    expect(config).toMatchObject({ PORT: 8080, SHUTDOWN_TIMEOUT: 30, ENABLE_DB_MIGRATIONS: false, STORAGE_PROVIDER: 's3', S3_BUCKET_NAME: 'parley' });
+    expect(config).toMatchObject({ PORT: 8080, METRICS_PORT: 9090, SHUTDOWN_TIMEOUT: 30, ENABLE_DB_MIGRATIONS: false, STORAGE_PROVIDER: 's3', S3_BUCKET_NAME: 'parley' });
+    // One proxy (the ingress controller) in front: its hop only, never the client-written leftmost entry.
+    expect(config.TRUST_PROXY).toBe(1);
     expect(config.REDIS_URL).toBe((ciValues.redis as K8s).url);
     expect(config.S3_SECRET_ACCESS_KEY).toBe('secret-secret');
   });
@@ -203,7 +205,7 @@ describe('Helm chart: Service, HPA, PDB, Ingress, ServiceMonitor', () => {
   const selector = deployment.spec.selector.matchLabels;
 
   it('the Service selects the Deployment’s pods on the named http port', () => {
-    const service = only(objects, 'Service');
+    const service = only(objects, 'Service', 'parley');
     expect(service.spec.selector).toEqual(selector);
     expect(service.spec.ports[0].targetPort).toBe('http');
     expect(container(deployment).ports.map((p: K8s) => p.name)).toContain('http');
@@ -232,15 +234,64 @@ describe('Helm chart: Service, HPA, PDB, Ingress, ServiceMonitor', () => {
     expect(annotations['nginx.ingress.kubernetes.io/proxy-buffering']).toBe('off');
     expect(Number(annotations['nginx.ingress.kubernetes.io/proxy-read-timeout'])).toBeGreaterThanOrEqual(3600);
     expect(annotations['nginx.ingress.kubernetes.io/proxy-next-upstream']).not.toContain('non_idempotent');
-    expect(ingress.spec.rules[0].http.paths[0].backend.service).toEqual({ name: only(objects, 'Service').metadata.name, port: { name: 'http' } });
+    expect(ingress.spec.rules[0].http.paths[0].backend.service).toEqual({ name: only(objects, 'Service', 'parley').metadata.name, port: { name: 'http' } });
     expect(render([{ ingress: { enabled: false } }]).some((o) => o.kind === 'Ingress')).toBe(false);
   });
 
-  it('the ServiceMonitor is off by default and, when on, selects the Service', () => {
+  it('the ServiceMonitor is off by default and, when on, scrapes the metrics port through the metrics Service only', () => {
     expect(render().some((o) => o.kind === 'ServiceMonitor')).toBe(false);
     const monitor = only(objects, 'ServiceMonitor');
-    expect(matches(monitor.spec.selector.matchLabels, only(objects, 'Service').metadata.labels)).toBe(true);
-    expect(monitor.spec.endpoints[0].port).toBe('http');
+    const services = objects.filter((o) => o.kind === 'Service');
+    const scraped = services.filter((service) => matches(monitor.spec.selector.matchLabels, service.metadata.labels));
+    expect(scraped.map((service) => service.metadata.name)).toEqual(['parley-metrics']);
+    expect(monitor.spec.endpoints).toHaveLength(1);
+    expect(monitor.spec.endpoints[0]).toMatchObject({ port: 'metrics', path: '/metrics' });
+    // The endpoint's port is the metrics Service's port, which targets the container port Parley serves /metrics on.
+    const servicePort = (scraped[0]!.spec.ports as K8s[]).find((p) => p.name === monitor.spec.endpoints[0].port)!;
+    const containerPort = (container(deployment).ports as K8s[]).find((p) => p.name === servicePort.targetPort)!;
+    expect(containerPort.containerPort).toBe(Number(envOf(container(deployment)).get('METRICS_PORT')!.value));
+  });
+});
+
+describe('Helm chart: /metrics stays inside the cluster', () => {
+  const objects = render([{ metrics: { serviceMonitor: { enabled: true } } }]);
+  const c = container(only(objects, 'Deployment'));
+  const ports = new Map((c.ports as K8s[]).map((p) => [p.name as string, p.containerPort as number]));
+  const metricsPort = Number(envOf(c).get('METRICS_PORT')?.value);
+
+  it('Parley serves /metrics on METRICS_PORT, a container port of its own, so the http port has none', () => {
+    expect(metricsPort).toBe(values.metrics.port);
+    expect(ports.get('metrics')).toBe(metricsPort);
+    expect(ports.get('http')).not.toBe(metricsPort);
+    expect(ports.get('http')).toBe(Number(envOf(c).get('PORT')!.value));
+  });
+
+  it('the Ingress has no /metrics path and reaches only the main Service’s http port, which does not target the metrics port', () => {
+    const ingress = only(objects, 'Ingress');
+    const paths = (ingress.spec.rules as K8s[]).flatMap((rule) => rule.http.paths as K8s[]);
+    expect(paths.length).toBeGreaterThan(0);
+    for (const entry of paths) {
+      expect(entry.path).not.toMatch(/^\/metrics/i);
+      expect(entry.backend.service).toEqual({ name: 'parley', port: { name: 'http' } });
+    }
+    const main = only(objects, 'Service', 'parley');
+    expect((main.spec.ports as K8s[]).map((p) => p.targetPort)).toEqual(['http']);
+  });
+
+  it('the metrics Service is ClusterIP even when the main one is a LoadBalancer', () => {
+    const exposed = render([{ service: { type: 'LoadBalancer' } }]);
+    expect(only(exposed, 'Service', 'parley').spec.type).toBe('LoadBalancer');
+    const metrics = only(exposed, 'Service', 'parley-metrics');
+    expect(metrics.spec.type).toBe('ClusterIP');
+    expect(metrics.spec.ports).toEqual([{ name: 'metrics', port: metricsPort, targetPort: 'metrics', protocol: 'TCP' }]);
+    expect(metrics.spec.selector).toEqual(only(exposed, 'Deployment').spec.selector.matchLabels);
+  });
+
+  it('refuses a metrics port equal to the http port, and METRICS_PORT set around the chart', () => {
+    expect(() => render([{ metrics: { port: 8080 } }])).toThrow(/metrics\.port must differ from containerPort/);
+    expect(() => render([{ env: { METRICS_PORT: '9100' } }])).toThrow(/set metrics\.port, not env\.METRICS_PORT/);
+    const moved = container(only(render([{ metrics: { port: 9100 } }]), 'Deployment'));
+    expect(envOf(moved).get('METRICS_PORT')!.value).toBe('9100');
   });
 });
 

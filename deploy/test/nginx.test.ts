@@ -1,20 +1,18 @@
 // deploy/nginx.conf: its directives, then Debian's nginx itself (`nginx -t`, and a
 // running nginx in front of three stand-in upstreams) on a test copy whose only
-// changes are addresses: the upstream names parley-N:8080 (resolvable only inside
-// compose) become 127.0.0.1 ports, the listen port a free one, the pid file a
-// temporary one. Skipped when /usr/sbin/nginx is missing unless PARLEY_REQUIRE_NGINX=1.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+// changes are addresses (./nginx-support.ts). Skipped when /usr/sbin/nginx is
+// missing unless PARLEY_REQUIRE_NGINX=1. nginx-parley.test.ts puts it in front of Parley.
+import { randomUUID } from 'node:crypto';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
+import { NginxRunner, nginxAvailable, nginxBinary, nginxSource as source, rawRequest, writeTestCopy } from './nginx-support.js';
 import { deployDir, directives, freePort, nginxSeconds, nginxSize, parseNginx, type NginxDirective } from './support.js';
 
-const confPath = path.join(deployDir, 'nginx.conf');
-const source = fs.readFileSync(confPath, 'utf8');
 const conf = parseNginx(source);
 const httpBlock = directives(conf, 'http')[0]!.block!;
 const server = directives(httpBlock, 'server')[0]!.block!;
@@ -67,59 +65,44 @@ describe('nginx.conf: directives', () => {
     expect(headers.get('X-Real-IP')).toBe('$remote_addr');
     const requestIdMap = directives(httpBlock, 'map').find((d) => d.args[1] === headers.get('X-Request-Id'))!;
     expect(requestIdMap.args[0]).toBe('$http_x_request_id');
-    expect(requestIdMap.block!.find((d) => d.name === '')!.args).toEqual(['$request_id']); // none given: make one
+    // The client's id only when it is safe, as Parley's own rule says; else (or none given) nginx's.
+    expect(requestIdMap.block!.find((d) => d.name === 'default')!.args).toEqual(['$request_id']);
+    expect(requestIdMap.block!.find((d) => d.name === '~^[A-Za-z0-9._:-]{1,128}$')!.args).toEqual(['$http_x_request_id']);
+  });
+
+  it('adds X-Request-Id only to the answers nginx makes itself: Parley echoes it on the rest', () => {
+    const all = (block: NginxDirective[]): NginxDirective[] => block.flatMap((d) => [d, ...all(d.block ?? [])]);
+    const proxying = (block: NginxDirective[]) => directives(block, 'proxy_pass').length > 0;
+    for (const block of [httpBlock, server, ...directives(server, 'location').filter((d) => proxying(d.block!)).map((d) => d.block!)]) {
+      expect(directives(block, 'add_header').filter((d) => d.args[0]!.toLowerCase() === 'x-request-id')).toEqual([]);
+    }
+    const answering = directives(server, 'location').filter((d) => directives(d.block, 'return').length > 0);
+    expect(answering.length).toBeGreaterThanOrEqual(3); // /metrics, 413, 503
+    for (const location of answering) {
+      expect(directives(location.block, 'add_header').map((d) => d.args), location.args.join(' ')).toContainEqual(['X-Request-Id', '$parley_request_id', 'always']);
+    }
+    expect(all(conf).filter((d) => d.name === 'proxy_hide_header')).toEqual([]);
+  });
+
+  it('answers /metrics itself with 404 and never proxies it', () => {
+    const metrics = directives(server, 'location').find((d) => d.args[0] === '~*' && new RegExp(d.args[1]!, 'i').test('/metrics'))!;
+    expect(directives(metrics.block, 'proxy_pass')).toEqual([]);
+    expect(directives(metrics.block, 'return')[0]!.args[0]).toBe('404');
+    // Regex locations are tried in order: it must come before any proxying one that could match first.
+    const regexes = directives(server, 'location').filter((d) => d.args[0] === '~' || d.args[0] === '~*');
+    expect(regexes[0]).toBe(metrics);
   });
 });
 
-const nginxBinary = '/usr/sbin/nginx';
-const hasNginx = fs.existsSync(nginxBinary);
-if (!hasNginx && process.env.PARLEY_REQUIRE_NGINX === '1') {
-  throw new Error(`nginx is required (PARLEY_REQUIRE_NGINX=1) but ${nginxBinary} is missing: apt-get install -y nginx`);
-}
-if (!hasNginx) console.warn(`${nginxBinary} not found: skipping nginx -t and the live nginx tests (apt-get install -y nginx)`);
-
-const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-nginx-'));
-const started: ChildProcess[] = [];
+const hasNginx = nginxAvailable();
+const runner = new NginxRunner();
 const servers: http.Server[] = [];
 afterAll(async () => {
-  for (const child of started) child.kill('SIGTERM');
+  runner.stopAll();
   await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
   servers.forEach((s) => s.closeAllConnections());
-  fs.rmSync(tmpRoot, { recursive: true, force: true });
 });
-
-/** The test copy: only addresses and the pid file change. */
-function testCopy(upstreamPorts: number[], listenPort: number, dir: string): string {
-  let copy = source;
-  upstreamPorts.forEach((port, i) => {
-    copy = copy.replace(`server parley-${i + 1}:8080`, `server 127.0.0.1:${port}`);
-  });
-  copy = copy.replace(/^(\s*)listen 8080;/m, `$1listen 127.0.0.1:${listenPort};`).replace('pid /tmp/nginx.pid;', `pid ${dir}/nginx.pid;`);
-  const file = path.join(dir, 'nginx.conf');
-  fs.writeFileSync(file, copy);
-  return file;
-}
-
-/** Starts nginx on the test copy; resolves once it accepts connections. */
-async function startNginx(upstreamPorts: number[]): Promise<number> {
-  const dir = fs.mkdtempSync(path.join(tmpRoot, 'run-'));
-  const port = await freePort();
-  const file = testCopy(upstreamPorts, port, dir);
-  const child = spawn(nginxBinary, ['-p', dir, '-c', file, '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  started.push(child);
-  for (let i = 0; i < 100; i++) {
-    if (child.exitCode !== null) throw new Error(`nginx exited: ${stderr}`);
-    const isUp = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1', () => (socket.destroy(), resolve(true)));
-      socket.on('error', () => resolve(false));
-    });
-    if (isUp) return port;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`nginx did not start: ${stderr}`);
-}
+const startNginx = (upstreamPorts: number[]) => runner.start(upstreamPorts);
 
 interface Upstream {
   port: number;
@@ -138,13 +121,16 @@ async function upstream(handler: (req: http.IncomingMessage, res: http.ServerRes
   return { port: (srv.address() as net.AddressInfo).port, hits };
 }
 const ok = (_req: http.IncomingMessage, res: http.ServerResponse) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+/** Answers as Parley does: 200 for any path, echoing the request id it was given (or making one). */
+const echoingParley = (req: http.IncomingMessage, res: http.ServerResponse) =>
+  res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': String(req.headers['x-request-id'] ?? randomUUID()) }).end('{"ok":true}');
 const unavailable = (_req: http.IncomingMessage, res: http.ServerResponse) =>
   res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' }).end('{"detail":"draining","code":"unavailable"}');
 
 describe.skipIf(!hasNginx)('nginx.conf: Debian nginx', () => {
   it('passes nginx -t', () => {
-    const dir = fs.mkdtempSync(path.join(tmpRoot, 'check-'));
-    const file = testCopy([18081, 18082, 18083], 18080, dir);
+    const dir = fs.mkdtempSync(path.join(runner.root, 'check-'));
+    const file = writeTestCopy([18081, 18082, 18083], 18080, dir);
     // stdout to /dev/null: access_log /dev/stdout cannot be opened on the socket Node would give it
     // (in a container it is a pipe, as the official image's own /dev/stdout log links expect).
     const result = spawnSync(nginxBinary, ['-t', '-p', dir, '-c', file], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
@@ -202,17 +188,59 @@ describe.skipIf(!hasNginx)('nginx.conf: Debian nginx', () => {
     expect(alive[0]!.hits.length + alive[1]!.hits.length).toBe(6);
   });
 
-  it('overwrites a spoofed X-Forwarded-For and passes or makes X-Request-Id', async () => {
+  it('overwrites a spoofed X-Forwarded-For with the client’s address', async () => {
     const echo = await upstream(ok);
     const port = await startNginx([echo.port, echo.port, echo.port]);
-    const given = await fetch(`http://127.0.0.1:${port}/api/models`, { headers: { 'x-forwarded-for': '6.6.6.6', 'x-request-id': 'abc-123' } });
-    expect(given.headers.get('x-request-id')).toBe('abc-123');
-    const made = await fetch(`http://127.0.0.1:${port}/api/models`);
-    expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-f]{32}$/);
-    expect(echo.hits[0]!.headers['x-forwarded-for']).toBe('127.0.0.1');
-    expect(echo.hits[0]!.headers['x-real-ip']).toBe('127.0.0.1');
-    expect(echo.hits[0]!.headers['x-request-id']).toBe('abc-123');
-    expect(echo.hits[1]!.headers['x-request-id']).toBe(made.headers.get('x-request-id'));
+    await rawRequest(port, '/api/models', { headers: { 'x-forwarded-for': '6.6.6.6', 'x-real-ip': '6.6.6.6' }, from: '127.0.0.3' });
+    expect(echo.hits[0]!.headers['x-forwarded-for']).toBe('127.0.0.3');
+    expect(echo.hits[0]!.headers['x-real-ip']).toBe('127.0.0.3');
+  });
+
+  it('gives one X-Request-Id: the client’s safe id or nginx’s own, passed to the instance and echoed once', async () => {
+    const parley = await upstream(echoingParley);
+    const port = await startNginx([parley.port, parley.port, parley.port]);
+
+    const given = await rawRequest(port, '/api/models', { headers: { 'x-request-id': 'abc-123.x:y_Z' } });
+    expect(given.all('x-request-id')).toEqual(['abc-123.x:y_Z']);
+    expect(parley.hits.at(-1)!.headers['x-request-id']).toBe('abc-123.x:y_Z');
+
+    const made = await rawRequest(port, '/api/models');
+    expect(made.all('x-request-id')).toHaveLength(1);
+    expect(made.all('x-request-id')[0]).toMatch(/^[0-9a-f]{32}$/);
+    expect(parley.hits.at(-1)!.headers['x-request-id']).toBe(made.all('x-request-id')[0]);
+
+    // Too long or an unsafe alphabet: nginx's own id replaces it before any log sees it.
+    for (const headers of [{ 'x-request-id': 'a'.repeat(129) }, { 'x-request-id': 'id with spaces' }, { 'x-request-id': '<script>' }, { 'x-request-id': 'é' }]) {
+      const replaced = await rawRequest(port, '/', { headers });
+      expect(replaced.all('x-request-id'), JSON.stringify(headers)).toHaveLength(1);
+      expect(replaced.all('x-request-id')[0]).toMatch(/^[0-9a-f]{32}$/);
+      expect(parley.hits.at(-1)!.headers['x-request-id']).toBe(replaced.all('x-request-id')[0]);
+    }
+    // Two of them: the instance gets one id (nginx 1.22 keeps the first, later versions join them and so make their own).
+    const twice = await rawRequest(port, '/', { headers: { 'x-request-id': ['one', 'two'] } });
+    expect(twice.all('x-request-id')).toHaveLength(1);
+    expect(twice.all('x-request-id')[0]).toMatch(/^(one|[0-9a-f]{32})$/);
+    expect(parley.hits.at(-1)!.headers['x-request-id']).toBe(twice.all('x-request-id')[0]);
+    const longest = 'b'.repeat(128);
+    expect((await rawRequest(port, '/', { headers: { 'x-request-id': longest } })).all('x-request-id')).toEqual([longest]);
+  });
+
+  it('answers every spelling of /metrics with 404 itself, so no instance is asked', async () => {
+    const parley = await upstream(echoingParley); // would answer 200 to anything
+    const port = await startNginx([parley.port, parley.port, parley.port]);
+    for (const target of ['/metrics', '/metrics?name=x', '/metrics/', '//metrics', '/%6Detrics', '/Metrics', '/api/../metrics', '/./metrics', '/metrics;x', '/metrics.txt']) {
+      const reply = await rawRequest(port, target, { headers: { 'x-request-id': 'probe-1' } });
+      expect(reply.status, target).toBe(404);
+      expect(JSON.parse(reply.body), target).toEqual({ detail: 'Not found', code: 'not_found' });
+      expect(reply.all('x-request-id'), target).toEqual(['probe-1']);
+    }
+    const post = await rawRequest(port, '/metrics', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+    expect(post.status).toBe(404);
+    expect(parley.hits).toEqual([]);
+    // Neighbouring paths still reach the instance.
+    expect((await rawRequest(port, '/metricsboard')).status).toBe(200);
+    expect((await rawRequest(port, '/api/v1/metrics')).status).toBe(200);
+    expect(parley.hits.map((h) => h.url)).toEqual(['/metricsboard', '/api/v1/metrics']);
   });
 
   it('answers in Parley’s error shape when every instance is down or a body is too large', async () => {
@@ -221,6 +249,7 @@ describe.skipIf(!hasNginx)('nginx.conf: Debian nginx', () => {
     expect(down.status).toBe(503);
     expect(down.headers.get('retry-after')).toBe('1');
     expect(await down.json()).toEqual({ detail: expect.any(String), code: 'unavailable' });
+    expect((await rawRequest(port, '/api/models', { headers: { 'x-request-id': 'down-1' } })).all('x-request-id')).toEqual(['down-1']);
 
     // nginx refuses on the declared length alone; no 100 MB body needs sending.
     const tooLarge = await new Promise<string>((resolve, reject) => {
@@ -240,6 +269,7 @@ describe.skipIf(!hasNginx)('nginx.conf: Debian nginx', () => {
       socket.on('error', reject);
     });
     expect(tooLarge).toMatch(/^HTTP\/1\.1 413/);
+    expect(tooLarge.match(/^x-request-id:/gim)).toHaveLength(1);
     expect(tooLarge).toContain('"code":"payload_too_large"');
   });
 

@@ -15,6 +15,7 @@ import { metricsRoute, startMetricsServer } from './http/metrics-endpoint.js';
 import { installRequestTelemetry } from './http/request-telemetry.js';
 import { installRequestTracing } from './http/request-tracing.js';
 import { installSecurityHeaders } from './http/security-headers.js';
+import { trustProxyOption } from './http/trust-proxy.js';
 import { inlineScriptHashes, serveWebApp } from './http/web-app.js';
 import { loadSecretBox, warnAboutSecretsAtRest } from './platform/crypto/encryption-keys.js';
 import { connectDb } from './platform/db/connect.js';
@@ -163,7 +164,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     // pino's Logger is a FastifyBaseLogger; the cast keeps the instance type the one features use.
     loggerInstance: log as FastifyBaseLogger,
     bodyLimit: config.MAX_BODY_SIZE,
-    trustProxy: config.TRUST_PROXY,
+    trustProxy: trustProxyOption(config.TRUST_PROXY),
     requestIdHeader: 'x-request-id',
     // Our onRequest hook answers draining requests with a retryable 503 in our shape; Fastify's own would not.
     return503OnClosing: false,

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -12,6 +13,40 @@ const bool = z
   .transform((s) => s.toLowerCase() === 'true' || s === '1');
 
 const seconds = z.coerce.number().positive();
+
+/** Names proxy-addr (Fastify's trustProxy) accepts for whole ranges. */
+const namedRanges = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** Whether `entry` is an address, a CIDR range (`10.0.0.0/8`, `fd00::/8`) or a named range. */
+function isProxyRange(entry: string): boolean {
+  if (namedRanges.has(entry)) return true;
+  const [address, bits, ...rest] = entry.split('/');
+  const family = net.isIP(address ?? '');
+  if (family === 0 || rest.length > 0) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+}
+
+/**
+ * TRUST_PROXY in the forms Fastify's `trustProxy` takes: `true`/`false`, a hop
+ * count (the rightmost N X-Forwarded-For entries are proxies'), or a list of
+ * trusted proxy addresses and ranges. Checked here, because Fastify would only
+ * throw at start-up on a bad list, and a bare `1` would be read as an address.
+ */
+function parseTrustProxy(raw: string, ctx: z.RefinementCtx): boolean | number | string[] {
+  const value = raw.trim();
+  if (/^(true|false)$/i.test(value)) return value.toLowerCase() === 'true';
+  if (/^\d+$/.test(value)) return Number(value) === 0 ? false : Number(value);
+  const entries = value.split(',').map((entry) => entry.trim());
+  const bad = entries.filter((entry) => !isProxyRange(entry));
+  if (bad.length > 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected true, false, a hop count or comma-separated addresses/CIDR ranges; not an address or range: ${bad.map((b) => JSON.stringify(b)).join(', ')}`,
+    });
+    return z.NEVER;
+  }
+  return entries;
+}
 
 /**
  * Every environment variable Parley reads, with its default. The README's
@@ -121,11 +156,8 @@ export const configSchema = z.object({
   WEBUI_SESSION_COOKIE_SECURE: bool.default(false),
   /** The address people open Parley at (e.g. `https://chat.example.com`); cookie-authenticated changes are also accepted from this origin. */
   WEBUI_URL: z.url().optional(),
-  /** Trust X-Forwarded-For from a proxy in front (`true`, or a comma-separated list of proxy addresses). */
-  TRUST_PROXY: z
-    .string()
-    .transform((s): boolean | string => (s === 'true' ? true : s === 'false' ? false : s))
-    .default(false),
+  /** Which proxies' X-Forwarded-For to believe: `false`, `true` (all: spoofable), a hop count, or comma-separated addresses/CIDR ranges. */
+  TRUST_PROXY: z.string().transform(parseTrustProxy).default(false),
   /** When set, `GET /metrics` requires `Authorization: Bearer <METRICS_TOKEN>`. */
   METRICS_TOKEN: z.string().min(8).optional(),
   /** Serve `/metrics` on this separate port instead of the main one. */

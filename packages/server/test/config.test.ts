@@ -41,6 +41,20 @@ describe('configuration', () => {
     expect(() => loadConfig({ DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL/);
   });
 
+  it('reads TRUST_PROXY as true/false, a hop count or addresses and CIDR ranges, and refuses anything else', () => {
+    const trust = (value: string) => loadConfig({ TRUST_PROXY: value }).TRUST_PROXY;
+    expect(loadConfig({}).TRUST_PROXY).toBe(false);
+    expect(trust('true')).toBe(true);
+    expect(trust('FALSE')).toBe(false);
+    expect(trust('1')).toBe(1);
+    expect(trust('2')).toBe(2);
+    expect(trust('0')).toBe(false);
+    expect(trust('10.0.0.0/8, 127.0.0.1 ,fd00::/8,::1,loopback')).toEqual(['10.0.0.0/8', '127.0.0.1', 'fd00::/8', '::1', 'loopback']);
+    for (const bad of ['yes', '1.5', '-1', '10.0.0.0/33', 'fd00::/129', '10.0.0.0/8/1', '300.1.1.1', 'nginx', '10.0.0.1,', '10.0.0.0/255.0.0.0']) {
+      expect(() => trust(bad), bad).toThrow(/TRUST_PROXY/);
+    }
+  });
+
   it('converts token lifetimes', () => {
     expect(durationToMs('-1')).toBeNull();
     expect(durationToMs('30m')).toBe(30 * 60_000);

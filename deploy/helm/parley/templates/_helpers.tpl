@@ -20,6 +20,12 @@ app.kubernetes.io/name: {{ include "parley.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
+{{/* Labels of the metrics Service, which the ServiceMonitor selects (the main Service lacks the component). */}}
+{{- define "parley.metricsLabels" -}}
+{{ include "parley.selectorLabels" . }}
+app.kubernetes.io/component: metrics
+{{- end }}
+
 {{/* Labels on every object. */}}
 {{- define "parley.labels" -}}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
@@ -50,6 +56,12 @@ app.kubernetes.io/part-of: parley
 {{- if and (ne .Values.storage.provider "s3") (or .Values.autoscaling.enabled (gt (int .Values.replicaCount) 1)) }}
 {{- fail "storage.provider must be s3 with more than one replica: local files would exist on one pod only" }}
 {{- end }}
+{{- if eq (int .Values.metrics.port) (int .Values.containerPort) }}
+{{- fail "metrics.port must differ from containerPort: /metrics would be public through the Service and the Ingress" }}
+{{- end }}
+{{- if index .Values.env "METRICS_PORT" }}
+{{- fail "set metrics.port, not env.METRICS_PORT: the chart wires the port, the Service and the ServiceMonitor together" }}
+{{- end }}
 {{- if le (int .Values.terminationGracePeriodSeconds) (add .Values.preStopSleepSeconds .Values.shutdownTimeout) }}
 {{- fail "terminationGracePeriodSeconds must exceed preStopSleepSeconds + shutdownTimeout, or streams are killed mid-answer" }}
 {{- end }}
@@ -71,6 +83,8 @@ app.kubernetes.io/part-of: parley
   value: {{ .Values.database.poolSize | quote }}
 - name: PORT
   value: {{ .Values.containerPort | quote }}
+- name: METRICS_PORT
+  value: {{ .Values.metrics.port | quote }}
 - name: SHUTDOWN_TIMEOUT
   value: {{ .Values.shutdownTimeout | quote }}
 - name: ENABLE_DB_MIGRATIONS
