@@ -116,7 +116,7 @@ describe.skipIf(missing.length > 0)('a cluster of three instances behind nginx',
       DEFAULT_USER_ROLE: 'user',
       GENERATION_LEASE_TIMEOUT: String(leaseTimeoutS),
       SHUTDOWN_TIMEOUT: String(shutdownTimeoutS),
-      TRUST_PROXY: 'true',
+      TRUST_PROXY: '1',
       ENABLE_TITLE_GENERATION: 'false',
       LOG_LEVEL: 'warn',
     };
