@@ -24,10 +24,14 @@ export type Loose<T> = unknown extends T
       ? { [K in keyof T]: Loose<T[K]> }
       : T;
 
-/** `/ready`: whether the instance takes work, and each check's result (`ok` or what failed). */
+/**
+ * `/ready`: whether the instance takes work, and each check's result (`ok` or what failed); shared state
+ * and storage do not decide it: they read `degraded: <why>` and are listed in `degraded`.
+ */
 export interface Readiness {
   status: boolean;
   checks: { database: string; migrations: string; lifecycle: string; storage: string; shared: string };
+  degraded: Array<'shared' | 'storage'>;
 }
 
 /** Every error answer: `{ detail, code }`. */
