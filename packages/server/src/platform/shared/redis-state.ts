@@ -157,11 +157,11 @@ export class RedisSharedState implements SharedState {
 
   /**
    * Appends `entries` in order after the stream's own (with new ids). Leading entries identical to one
-   * of the stream's newest are skipped: an append cut off in flight may have landed after all.
+   * of the stream's newest are skipped: appends cut off in flight may have landed after all.
    */
   async restoreStream(key: string, entries: StreamEntry[], options: AppendOptions = {}): Promise<void> {
     const streamKey = this.key('stream', key);
-    const tail = await this.run((redis) => redis.xrevrange(streamKey, '+', '-', 'COUNT', 64));
+    const tail = await this.run((redis) => redis.xrevrange(streamKey, '+', '-', 'COUNT', Math.min(entries.length, 1000)));
     const landed = new Set(tail.map(([, flat]) => flat.join('\u0000')));
     let start = 0;
     while (start < entries.length && landed.has(flattenFields(entries[start]!.fields).join('\u0000'))) start += 1;

@@ -215,7 +215,7 @@ export class ResilientSharedState implements SharedState {
     }
   }
 
-  readStream(key: string, afterId: string | null, options?: ReadOptions): Promise<StreamEntry[]> {
+  async readStream(key: string, afterId: string | null, options?: ReadOptions): Promise<StreamEntry[]> {
     if (afterId !== null) assertStreamId(afterId);
     return this.route(
       () => this.redis.readStream(key, afterId, options),
