@@ -7,6 +7,7 @@ import { createS3Client } from '../src/platform/storage/s3-storage.js';
 import { S3RVER_CREDENTIALS, startS3Server, type S3TestServer } from './support/s3-server.js';
 import { startWithUsers } from './support/start-with-users.js';
 import { contentOf, eventually, readSse } from './support/streams.js';
+import { startStallingProxy, type StallingProxy } from './support/stalling-proxy.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 import type { TestApp } from './support/test-app.js';
 import type { ApiError, Chat, FileInfo, Readiness } from './support/wire.js';
@@ -21,10 +22,20 @@ async function upload(app: TestApp, user: TestUser, bytes: Uint8Array<ArrayBuffe
   return { status: response.status, headers: response.headers, body: (await response.json()) as FileInfo & ApiError };
 }
 
-// The object store behind a proxy the test cuts: chats go on, uploads fail fast and retryably.
+/** Settings for S3 storage reached at `port` (a proxy in front of s3rver). */
+const s3Settings = (port: number) => ({
+  STORAGE_PROVIDER: 's3',
+  S3_ENDPOINT_URL: `http://127.0.0.1:${port}`,
+  S3_BUCKET_NAME: bucket,
+  S3_ADDRESSING_STYLE: 'path',
+  ...S3RVER_CREDENTIALS,
+});
+
+// The object store behind proxies the test cuts or stalls: chats go on, uploads fail fast and retryably.
 describe('an object store outage', () => {
   let s3: S3TestServer;
   let proxy: TcpProxy;
+  let stalling: StallingProxy;
   let fake: FakeLlm;
   let app: TestApp;
   let user: TestUser;
@@ -35,21 +46,15 @@ describe('an object store outage', () => {
     await client.send(new CreateBucketCommand({ Bucket: bucket }));
     client.destroy();
     proxy = await startTcpProxy({ host: '127.0.0.1', port: s3.port });
+    stalling = await startStallingProxy({ host: '127.0.0.1', port: s3.port });
     fake = await startFakeLlm();
-    ({ app, user } = await startWithUsers({
-      OPENAI_API_BASE_URLS: `${fake.url}/v1`,
-      ENABLE_TITLE_GENERATION: 'false',
-      STORAGE_PROVIDER: 's3',
-      S3_ENDPOINT_URL: `http://127.0.0.1:${proxy.port}`,
-      S3_BUCKET_NAME: bucket,
-      S3_ADDRESSING_STYLE: 'path',
-      ...S3RVER_CREDENTIALS,
-    }));
+    ({ app, user } = await startWithUsers({ OPENAI_API_BASE_URLS: `${fake.url}/v1`, ENABLE_TITLE_GENERATION: 'false', ...s3Settings(proxy.port) }));
   });
   afterAll(async () => {
     await proxy.restore().catch(() => undefined);
     await app.close();
     await proxy.close();
+    await stalling.close();
     await s3.close();
     await fake.close();
   });
@@ -95,5 +100,27 @@ describe('an object store outage', () => {
     await eventually(async () => ((await upload(app, user, new Uint8Array(1000).fill(4))).status === 200 ? true : undefined), 10_000);
     expect((await app.request<Readiness>('GET', '/ready')).body.checks.storage).toBe('ok');
     expect(await storageUp()).toBe(1);
+  });
+
+  it('refuses uploads at once, without waiting on a store that stopped answering, once readiness has found it down', async () => {
+    const { app: stalled, user: owner } = await startWithUsers({ ...s3Settings(stalling.port) });
+    try {
+      expect((await upload(stalled, owner, new Uint8Array(1000).fill(5))).status).toBe(200);
+      stalling.stall();
+      const ready = await stalled.request<Readiness>('GET', '/ready');
+      expect(ready.status).toBe(200);
+      expect(ready.body.degraded).toEqual(['storage']);
+      // The readiness ping gives up after 2 s and the store is then known to be down.
+      await eventually(async () => {
+        const started = Date.now();
+        const refused = await upload(stalled, owner, new Uint8Array(100_000).fill(6));
+        return refused.status === 503 && Date.now() - started < 300 ? refused : undefined;
+      }, 5000);
+      stalling.flow();
+      await eventually(async () => ((await upload(stalled, owner, new Uint8Array(1000).fill(7))).status === 200 ? true : undefined), 10_000);
+    } finally {
+      stalling.flow();
+      await stalled.close();
+    }
   });
 });
