@@ -21,7 +21,8 @@ export class GuardedStorage implements ObjectStorage {
   private readonly probeIntervalMs: number;
 
   constructor(
-    private readonly store: ObjectStorage,
+    /** The storage guarded (public so tests can see which was built). */
+    readonly store: ObjectStorage,
     private readonly options: GuardedStorageOptions = {},
   ) {
     this.probeIntervalMs = options.probeIntervalMs ?? 1000;
