@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { expectedText, startFakeLlm, type FakeLlm } from '../../fake-llm/src/index.js';
@@ -84,6 +85,16 @@ describe.skipIf(testDialect !== 'postgres')('a Redis outage', () => {
       expect(saved.status).toBe(200);
       expect(saved.headers.get('x-parley-resumable')).toBe('false');
       expect(Date.now() - started).toBeLessThan(2000);
+      // Resuming cannot work while the log is out of reach: refused (an answer only Redis knows) or cut at once, never left hanging.
+      const resumeStarted = Date.now();
+      const resumed = await fetch(`${app.url}/api/chat/completions/${saved.headers.get('x-parley-generation-id')}/stream`, { headers: { authorization: `Bearer ${user.token}` } })
+        .then((response) => response.text())
+        .then(() => 'ended', () => 'cut');
+      expect(resumed).toBe('cut');
+      expect(Date.now() - resumeStarted).toBeLessThan(2000);
+      const unknown = await app.request<ApiError>('GET', `/api/chat/completions/${randomUUID()}/stream`, { token: user.token });
+      expect(unknown.status).toBe(503);
+      expect(unknown.headers.get('retry-after')).toBeTruthy();
       const [bareEvents, savedEvents] = await Promise.all([bare, saved].map(async (response) => parseSse(await response.text())));
       expect(contentOf(bareEvents!.map((event) => event.data))).toBe(fullAnswer);
       expect(contentOf(savedEvents!.map((event) => event.data))).toBe(fullAnswer);
