@@ -155,6 +155,19 @@ describe.skipIf(process.env.PARLEY_TEST_DB === 'postgres')('shared state through
     expect(logged).toEqual(Array.from({ length: 400 }, (_, index) => index));
   });
 
+  it('starts without Redis, serving from memory, and moves to Redis when it appears', async () => {
+    await proxy.cut();
+    const { state, direct } = pair();
+    await eventually(async () => (state.isDegraded() ? true : undefined));
+    expect(await timed(() => state.hit('early', 10, 60_000))).toBeLessThan(100);
+    const received = inbox();
+    await state.subscribe('events', received.handler);
+    expect(await restore(state)).toBeLessThan(1000);
+    expect(await direct.peek('early')).toBe(1);
+    await direct.publish('events', 'hello');
+    await eventually(async () => (received.messages.length ? true : undefined), 2000);
+  });
+
   it('gives up a lease another instance took while it could not renew it', async () => {
     const { state, direct } = pair();
     expect(await state.acquireLease('contested', 'me', 300)).toBe(true);
