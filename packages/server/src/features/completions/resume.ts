@@ -15,32 +15,26 @@ export async function followGeneration(res: ServerResponse, generation: Followed
   res.on('close', () => (isGone = true));
   res.writeHead(200, { ...eventStreamHeaders, ...headers });
   let position: string | null = null;
-  try {
-    while (!isGone) {
-      const rows = await generation.read(position, pollMs);
-      for (const { position: next, entry } of rows) {
-        position = next;
-        if (entry.kind === 'events') {
-          if (entry.seq <= afterSeq) continue;
-          const text = toSseText(entry.events, generation.info, false, entry.seq);
-          if (text) res.write(text);
-        } else if (entry.kind === 'takeover') {
-          // A client that saw a batch after the takeover saw the takeover too; at equal numbers it may
-          // not have (the event has no id of its own), and seeing it twice changes nothing.
-          if (entry.seq < afterSeq) continue;
-          // Parley's own event (no `choices`): the answer continues on another instance.
-          res.write(sseEvent(JSON.stringify({ parley: { event: 'takeover', mode: entry.mode } })));
-        } else {
-          if (entry.outcome.status === 'error' && entry.outcome.error) res.write(sseEvent(upstreamErrorData(entry.outcome.error)));
-          res.end(sseDone);
-          return;
-        }
+  while (!isGone) {
+    const rows = await generation.read(position, pollMs);
+    for (const { position: next, entry } of rows) {
+      position = next;
+      if (entry.kind === 'events') {
+        if (entry.seq <= afterSeq) continue;
+        const text = toSseText(entry.events, generation.info, false, entry.seq);
+        if (text) res.write(text);
+      } else if (entry.kind === 'takeover') {
+        // A client that saw a batch after the takeover saw the takeover too; at equal numbers it may
+        // not have (the event has no id of its own), and seeing it twice changes nothing.
+        if (entry.seq < afterSeq) continue;
+        // Parley's own event (no `choices`): the answer continues on another instance.
+        res.write(sseEvent(JSON.stringify({ parley: { event: 'takeover', mode: entry.mode } })));
+      } else {
+        if (entry.outcome.status === 'error' && entry.outcome.error) res.write(sseEvent(upstreamErrorData(entry.outcome.error)));
+        res.end(sseDone);
+        return;
       }
-      if (rows.length === 0 && !isGone && !(await generation.isRunning())) await generation.takeOver();
     }
-  } catch {
-    // The log cannot be read or the answer taken over now (Redis unreachable, say): cut the stream as a dead
-    // instance would, so the client resumes after the last id it saw instead of waiting on a silent response.
-    res.destroy();
+    if (rows.length === 0 && !isGone && !(await generation.isRunning())) await generation.takeOver();
   }
 }
