@@ -155,6 +155,29 @@ describe.skipIf(process.env.PARLEY_TEST_DB === 'postgres')('shared state through
     expect(logged).toEqual(Array.from({ length: 400 }, (_, index) => index));
   });
 
+  it('comes back while the instance keeps writing, without losing or reordering a write', async () => {
+    const { state, direct } = pair();
+    await cut(state);
+    let written = 0;
+    let isWriting = true;
+    const writer = (async () => {
+      while (isWriting) {
+        await state.appendToStream('busy', { index: String(written++) });
+        await state.hit('busy', 1_000_000, 60_000);
+        // As a relay does, between network reads: memory answers at once, and the loop must let I/O in.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    })();
+    await eventually(async () => (written > 100 ? true : undefined));
+    const took = await restore(state);
+    isWriting = false;
+    await writer;
+    expect(took).toBeLessThan(1000);
+    const logged = (await direct.readStream('busy', null)).map((entry) => Number(entry.fields.index));
+    expect(logged).toEqual(Array.from({ length: written }, (_, index) => index));
+    expect(await direct.peek('busy')).toBe(written);
+  });
+
   it('starts without Redis, serving from memory, and moves to Redis when it appears', async () => {
     await proxy.cut();
     const { state, direct } = pair();

@@ -47,13 +47,25 @@ export interface HandedOver {
   streamEntries: number;
 }
 
+// Rounds handed over while the instance keeps writing to memory; after these, its writes wait for the last one.
+const openRounds = 3;
+
+/** How the hand-over tells the resilient state what to do with the instance's own operations. */
+export interface HandOverControl {
+  /** From now until `flip` (or the hand-over's failure), operations wait instead of writing to memory. */
+  hold(): void;
+  /** Redis serves again; runs in the tick the hand-over found nothing left in memory. */
+  flip(): void;
+}
+
 /**
  * Gives Redis, back after an outage, what this instance did meanwhile in memory: subscriptions,
  * the leases it holds, cache writes, counted events and appended stream entries, in that order.
- * Rounds repeat while the instance keeps writing to memory; `flip` runs in the same tick as the
- * round that finds nothing left, so no write lands in memory after its hand-over, and a stream's
- * entries reach Redis in the order they were appended. Rejects (leaving what is not handed over
- * in memory) when Redis fails again; a value Redis refuses outright is logged and dropped.
+ * Rounds repeat while the instance keeps writing to memory; a busy instance could keep that up for
+ * ever, so after a few rounds its operations are held for the last one (a few ms). `flip` runs in the
+ * same tick as the round that finds nothing left, so no write lands in memory after its hand-over, and
+ * a stream's entries reach Redis in the order they were appended. Rejects (leaving what is not handed
+ * over in memory) when Redis fails again; a value Redis refuses outright is logged and dropped.
  */
 export async function handOver(
   redis: RedisSharedState,
@@ -61,24 +73,25 @@ export async function handOver(
   changes: FallbackChanges,
   subscriptions: Iterable<FallbackSubscription>,
   log: Logger,
-  flip: () => void,
+  control: HandOverControl,
 ): Promise<HandedOver> {
   const counts: HandedOver = { leases: 0, lostLeases: 0, cacheKeys: 0, counters: 0, streamEntries: 0 };
   await redis.ping();
   // Every lease held here, first: the ones Redis let lapse meanwhile, and those it lost in a restart.
   for (const lease of local.liveLeases()) await tolerate(() => restoreLease(lease));
   changes.leases.clear();
-  for (;;) {
-    const unsubscribed = [...subscriptions].filter((subscription) => subscription.isActive && !subscription.offRedis);
-    if (unsubscribed.length === 0 && changes.isEmpty(local)) {
+  const unsubscribed = () => [...subscriptions].filter((subscription) => subscription.isActive && !subscription.offRedis);
+  for (let round = 1; ; round++) {
+    if (round > openRounds) control.hold();
+    if (unsubscribed().length === 0 && changes.isEmpty(local)) {
       await redis.subscriptionsReady();
-      // Checked again: the wait above gave the instance time to write to memory.
-      if (changes.isEmpty(local)) {
-        flip();
+      // Checked again: the wait above gave the instance time to write to memory and to subscribe.
+      if (unsubscribed().length === 0 && changes.isEmpty(local)) {
+        control.flip();
         return counts;
       }
     }
-    for (const subscription of unsubscribed) {
+    for (const subscription of unsubscribed()) {
       subscription.offRedis = await redis.subscribe(subscription.channel, subscription.handler);
       if (!subscription.isActive) await subscription.offRedis();
     }

@@ -40,6 +40,8 @@ export class ResilientSharedState implements SharedState {
   private downSince = 0;
   private probe: NodeJS.Timeout | undefined;
   private recovery: Promise<void> | undefined;
+  /** Set while the last round of a hand-over runs: operations wait for it (see handOver). */
+  private gate: { isOpen: Promise<void>; open: () => void } | undefined;
   private readonly changes = new FallbackChanges();
   private readonly subscriptions = new Set<FallbackSubscription>();
   private readonly appendsInFlight = new Set<AppendInFlight>();
@@ -120,6 +122,7 @@ export class ResilientSharedState implements SharedState {
 
   /** Subscribes in memory (what this instance publishes during an outage) and on Redis, now or once it is back. */
   async subscribe(channel: string, handler: MessageHandler): Promise<() => Promise<void>> {
+    if (this.gate) await this.gate.isOpen;
     if (this.isClosed) throw closedError();
     const offLocal = await this.local.subscribe(channel, handler);
     const subscription: FallbackSubscription = { channel, handler, isActive: true };
@@ -198,6 +201,7 @@ export class ResilientSharedState implements SharedState {
   }
 
   async appendToStream(key: string, fields: Record<string, string>, options: AppendOptions = {}): Promise<string> {
+    if (this.gate) await this.gate.isOpen;
     if (this.isClosed) throw closedError();
     if (!this.isUp) return this.appendLocally(key, fields, options);
     // Noted until answered: when Redis goes away, the appends still in flight are copied to memory at
@@ -247,12 +251,14 @@ export class ResilientSharedState implements SharedState {
     if (this.isClosed) return;
     this.isClosed = true;
     clearInterval(this.probe);
+    this.openGate();
     this.subscriptions.clear();
     await Promise.all([this.redis.close(), this.local.close()]);
   }
 
   /** Runs `remote` while Redis is up, `fallback` while it is not or when `remote` finds it gone. */
   private async route<T>(remote: () => Promise<T>, fallback: () => Promise<T>): Promise<T> {
+    if (this.gate) await this.gate.isOpen;
     if (this.isClosed) throw closedError();
     if (this.isUp) {
       try {
@@ -282,7 +288,8 @@ export class ResilientSharedState implements SharedState {
   private recover(): void {
     if (this.isUp || this.isClosed || this.recovery) return;
     const startedAt = Date.now();
-    this.recovery = handOver(this.redis, this.local, this.changes, this.subscriptions, this.log, () => this.markUp())
+    const control = { hold: () => this.hold(), flip: () => this.markUp() };
+    this.recovery = handOver(this.redis, this.local, this.changes, this.subscriptions, this.log, control)
       .then((handed) => {
         this.log.info({ ...handed, downMs: startedAt - this.downSince, handOverMs: Date.now() - startedAt }, 'Redis is back: shared state is cluster-wide again');
       })
@@ -291,6 +298,8 @@ export class ResilientSharedState implements SharedState {
       })
       .finally(() => {
         this.recovery = undefined;
+        // Gone again mid-way: what waited goes to memory, in the order it came.
+        this.openGate();
       });
   }
 
@@ -299,13 +308,31 @@ export class ResilientSharedState implements SharedState {
     return this.local.appendToStream(key, fields, options);
   }
 
+  private hold(): void {
+    if (this.gate) return;
+    let open!: () => void;
+    const isOpen = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    this.gate = { isOpen, open };
+  }
+
+  private openGate(): void {
+    const gate = this.gate;
+    this.gate = undefined;
+    gate?.open();
+  }
+
   /** Called by the hand-over in the tick it found nothing left in memory. */
   private markUp(): void {
-    if (this.isClosed) return;
-    this.isUp = true;
-    clearInterval(this.probe);
-    this.probe = undefined;
-    this.changes.streamOptions.clear();
-    this.local.clearCache();
+    if (!this.isClosed) {
+      this.isUp = true;
+      clearInterval(this.probe);
+      this.probe = undefined;
+      this.changes.streamOptions.clear();
+      this.local.clearCache();
+    }
+    // What waited for the hand-over now goes to Redis, in the order it came.
+    this.openGate();
   }
 }
