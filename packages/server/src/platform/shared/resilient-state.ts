@@ -129,7 +129,10 @@ export class ResilientSharedState implements SharedState {
     this.subscriptions.add(subscription);
     if (this.isUp) {
       try {
-        subscription.offRedis = await this.redis.subscribe(channel, handler);
+        const offRedis = await this.redis.subscribe(channel, handler);
+        // A hand-over that ran meanwhile (an outage came and went) may have subscribed it already.
+        if (subscription.offRedis) await offRedis();
+        else subscription.offRedis = offRedis;
       } catch (error) {
         if (this.isClosed || !isSharedStateUnavailable(error)) {
           this.subscriptions.delete(subscription);
