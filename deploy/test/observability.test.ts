@@ -242,7 +242,7 @@ describe('Prometheus rules', () => {
     }
   });
 
-  it('alerts on saturation: pool, event loop, upstream and dependency errors, instances down', () => {
+  it('alerts on saturation: pool, event loop, upstream and dependency errors, dependencies down, instances down', () => {
     const want: Record<string, { for: string; expr: string | RegExp }> = {
       ParleyDbPoolExhausted: { for: '5m', expr: 'max by (job, instance) (parley_db_pool_connections{state="waiting"}) > 0' },
       ParleyDbPoolNearlyFull: { for: '15m', expr: /\{state="in_use"\}\)\s*\/\s*sum by \(job, instance\) \(parley_db_pool_connections\{state=~"in_use\|idle"\}\)\s*> 0\.9$/ },
@@ -250,6 +250,7 @@ describe('Prometheus rules', () => {
       ParleyEventLoopSaturated: { for: '10m', expr: 'parley_event_loop_utilization > 0.9' },
       ParleyUpstreamErrorRateHigh: { for: '10m', expr: 'job_connection:parley_upstream_errors:ratio_rate5m > 0.05' },
       ParleyDependencyErrors: { for: '5m', expr: 'sum by (job, dependency) (rate(parley_dependency_errors_total[5m])) > 0' },
+      ParleyDependencyDown: { for: '5m', expr: 'parley_dependency_up == 0' },
       ParleyInstanceDown: { for: '5m', expr: 'up{job=~".*parley.*"} == 0' },
       ParleyAllInstancesDown: { for: '2m', expr: 'sum by (job) (up{job=~".*parley.*"}) == 0' },
     };
@@ -494,6 +495,9 @@ function promtoolTests() {
           { series: 'parley_upstream_errors_total{job="parley", instance="a", connection="c3", kind="midstream"}', values: '0+10x30' },
           { series: 'parley_dependency_errors_total{job="parley", instance="a", dependency="redis"}', values: '0+3x30' },
           { series: 'parley_dependency_errors_total{job="parley", instance="a", dependency="storage"}', values: '0x30' },
+          { series: 'parley_dependency_up{job="parley", instance="a", dependency="redis"}', values: '1 1 0x30' },
+          { series: 'parley_dependency_up{job="parley", instance="b", dependency="redis"}', values: '1x32' },
+          { series: 'parley_dependency_up{job="parley", instance="a", dependency="database"}', values: '1x32' },
         ],
         alert_rule_test: [
           alert('5m', 'ParleyDbPoolExhausted', []),
@@ -508,6 +512,8 @@ function promtoolTests() {
           ]),
           alert('3m', 'ParleyDependencyErrors', []),
           alert('10m', 'ParleyDependencyErrors', [{ ...parley, dependency: 'redis', severity: 'ticket' }]),
+          alert('5m', 'ParleyDependencyDown', []),
+          alert('10m', 'ParleyDependencyDown', [{ ...parley, instance: 'a', dependency: 'redis', severity: 'ticket' }]),
           // At 5 min instance a (down since 2 min) is still pending; parley-solo (down since 0) fires.
           alert('5m', 'ParleyInstanceDown', [{ job: 'parley-solo', instance: 's', severity: 'ticket' }]),
           alert('10m', 'ParleyInstanceDown', [

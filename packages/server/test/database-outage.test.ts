@@ -86,37 +86,3 @@ describe.skipIf(testDialect !== 'postgres')('PostgreSQL outages and concurrent s
     }
   });
 });
-
-describe.skipIf(testDialect !== 'postgres')('Redis outages', () => {
-  let proxy: TcpProxy;
-  let app: TestApp;
-  let user: TestUser;
-
-  beforeAll(async () => {
-    proxy = await startTcpProxy({ host: '127.0.0.1', port: 6379 });
-    app = await startTestApp({ REDIS_URL: `redis://127.0.0.1:${proxy.port}` });
-    user = await signUp(app);
-  });
-  afterAll(async () => {
-    await proxy.restore().catch(() => undefined);
-    await app.close();
-    await proxy.close();
-  });
-
-  it('answers 503 on what needs Redis, keeps serving what does not, and recovers by itself', async () => {
-    await proxy.cut();
-    const started = Date.now();
-    const signin = await app.request<ErrorBody>('POST', '/api/v1/auths/signin', { body: { email: user.email, password: user.password } });
-    expect(signin.status).toBe(503);
-    expect(signin.body.code).toBe('unavailable');
-    expect(Date.now() - started).toBeLessThan(5000);
-    expect((await app.request<Readiness>('GET', '/ready')).body.checks.shared).not.toBe('ok');
-    // Reading one's own chats needs only the database.
-    expect((await app.request('GET', '/api/v1/chats/', { token: user.token })).status).toBe(200);
-
-    await proxy.restore();
-    await eventually(async () => ((await app.request('GET', '/ready')).status === 200 ? true : undefined), 10_000);
-    const after = await app.request('POST', '/api/v1/auths/signin', { body: { email: user.email, password: user.password } });
-    expect(after.status).toBe(200);
-  });
-});

@@ -10,6 +10,7 @@ import { text } from 'node:stream/consumers';
 import { AbortMultipartUploadCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it, vi } from 'vitest';
 import { createObjectStorage } from '../src/platform/storage/create-storage.js';
+import { GuardedStorage } from '../src/platform/storage/guarded-storage.js';
 import { LocalDiskStorage } from '../src/platform/storage/local-disk-storage.js';
 import { ObjectStorageUnavailableError, ObjectTooLargeError } from '../src/platform/storage/object-storage.js';
 import { createS3Client, normalizeKeyPrefix, S3Storage } from '../src/platform/storage/s3-storage.js';
@@ -349,13 +350,15 @@ describe.skipIf(process.env.PARLEY_TEST_DB === 'postgres')('object storage', () 
       const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'parley-create-storage-'));
       try {
         const local = createObjectStorage({ STORAGE_PROVIDER: 'local', DATA_DIR: dataDir });
-        expect(local).toBeInstanceOf(LocalDiskStorage);
+        expect(local).toBeInstanceOf(GuardedStorage);
+        expect((local as GuardedStorage).store).toBeInstanceOf(LocalDiskStorage);
         await local.put('user-1/file', Readable.from([Buffer.from('on disk')]), options);
         expect(fs.readFileSync(path.join(dataDir, 'uploads', 'user-1', 'file'), 'utf8')).toBe('on disk');
 
         const remote = createObjectStorage({ STORAGE_PROVIDER: 's3', DATA_DIR: dataDir, ...s3Options({ S3_KEY_PREFIX: 'created' }) });
-        expect(remote).toBeInstanceOf(S3Storage);
-        bucket.track(remote as S3Storage);
+        const store = (remote as GuardedStorage).store;
+        expect(store).toBeInstanceOf(S3Storage);
+        bucket.track(store as S3Storage);
         await remote.put('user-1/file', Readable.from([Buffer.from('in the bucket')]), options);
         expect(await keysUnder('created')).toEqual(['created/user-1/file']);
       } finally {

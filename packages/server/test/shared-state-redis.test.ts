@@ -55,9 +55,9 @@ describe.skipIf(process.env.PARLEY_TEST_DB === 'postgres')('shared state on Redi
     }
   });
 
-  it('fails fast with SharedStateUnavailableError when Redis cannot be reached', async () => {
+  it('fails fast with SharedStateUnavailableError when Redis cannot be reached (without the fallback)', async () => {
     const port = await closedPort();
-    const state = redis.make(testPrefix(), { redisUrl: `redis://127.0.0.1:${port}/0` });
+    const state = redis.makeRedisOnly(testPrefix(), { redisUrl: `redis://127.0.0.1:${port}/0` });
     try {
       const attempts: Array<() => Promise<unknown>> = [
         () => state.ping(),
@@ -92,9 +92,9 @@ describe.skipIf(process.env.PARLEY_TEST_DB === 'postgres')('shared state on Redi
       await proxy.close();
     });
 
-    it('rejects during an outage, then recovers by itself with subscriptions intact', async () => {
+    it('rejects during an outage (without the fallback), then recovers by itself with subscriptions intact', async () => {
       const prefix = testPrefix();
-      const state = redis.make(prefix, { redisUrl: `redis://127.0.0.1:${proxy.port}/0` });
+      const state = redis.makeRedisOnly(prefix, { redisUrl: `redis://127.0.0.1:${proxy.port}/0` });
       const direct = redis.make(prefix);
       try {
         const received = inbox();

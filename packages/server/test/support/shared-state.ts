@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createSharedState, type SharedStateOptions } from '../../src/platform/shared/create-shared-state.js';
+import { RedisSharedState, type RedisSharedStateOptions } from '../../src/platform/shared/redis-state.js';
 import type { SharedState } from '../../src/platform/shared/shared-state.js';
 
 /** The test Redis (database 0; every test keeps to its own random key prefix). */
@@ -14,10 +15,15 @@ export function redisStates() {
   const prefixes = new Set<string>();
   let admin: Redis | undefined;
   return {
-    /** A SharedState on the test Redis under `prefix`. */
+    /** A SharedState on the test Redis under `prefix`, as the app builds it (falling back to memory in an outage). */
     make(prefix: string, options: SharedStateOptions = {}): SharedState {
       prefixes.add(prefix);
       return createSharedState({ redisUrl: testRedisUrl, keyPrefix: prefix, ...options });
+    },
+    /** Redis alone under `prefix`, without the fallback: every operation rejects while Redis is unreachable. */
+    makeRedisOnly(prefix: string, options: RedisSharedStateOptions = {}): RedisSharedState {
+      prefixes.add(prefix);
+      return new RedisSharedState({ redisUrl: testRedisUrl, keyPrefix: prefix, ...options });
     },
     /** A plain client, to look behind the abstraction. */
     admin(): Redis {

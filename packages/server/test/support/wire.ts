@@ -43,10 +43,14 @@ export type Preset = Loose<WirePreset>;
 export type AuditEvent = Loose<WireAuditEvent>;
 export type AuditPage = Loose<WireAuditPage>;
 
-/** `/ready`: whether the instance takes work, and each check's result (`ok` or what failed). */
+/**
+ * `/ready`: whether the instance takes work, and each check's result (`ok` or what failed); shared state
+ * and storage do not decide it: they read `degraded: <why>` and are listed in `degraded`.
+ */
 export interface Readiness {
   status: boolean;
   checks: { database: string; migrations: string; lifecycle: string; storage: string; shared: string };
+  degraded: Array<'shared' | 'storage'>;
 }
 
 /** An OpenAI chat completion (not streamed), as far as tests read it: the server relays the upstream's. */

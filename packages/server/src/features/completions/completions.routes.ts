@@ -32,7 +32,11 @@ export function completionsRoutes(app: App, completions: CompletionsService, gen
       const lastEventId = request.headers['last-event-id'] ?? request.query.last_event_id;
       const generation = await generations.resumable(callerOf(request), request.params.id);
       reply.hijack();
-      await followGeneration(reply.raw, generation, lastEventId === undefined ? 0 : Number(lastEventId), { 'x-request-id': request.id });
+      // A log that cannot be read or taken over now (Redis unreachable, say) cuts the stream as a dead instance would:
+      // the client resumes after the last id it saw instead of waiting on a silent response.
+      await followGeneration(reply.raw, generation, lastEventId === undefined ? 0 : Number(lastEventId), { 'x-request-id': request.id }).catch(() =>
+        reply.raw.destroy(),
+      );
       return reply;
     },
   );

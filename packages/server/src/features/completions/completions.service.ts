@@ -82,6 +82,9 @@ export function createCompletionsService(
       return generations.start({ info, request, target: resolved.connection, startedAt, keepsText }, listener);
     },
 
+    /** Whether an answer can be resumed from any instance: saved into a chat, and Redis serving (not this instance's memory). */
+    isResumable: (info: GenerationInfo): boolean => info.chat !== undefined && !platform.shared.isDegraded(),
+
     /** Model ids the caller can use, for the Ollama-compatible tag list. */
     listModels: () => models.list(),
   };

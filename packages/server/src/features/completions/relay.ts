@@ -31,7 +31,7 @@ export async function relayStream(
 ): Promise<FastifyReply> {
   const generation = await completions.start(user, body, listener, { isRelayed: true });
   reply.hijack();
-  listener.ensureHead({ 'x-parley-generation-id': generation.info.id });
+  listener.ensureHead({ 'x-parley-generation-id': generation.info.id, 'x-parley-resumable': String(completions.isResumable(generation.info)) });
   whenClientLeaves(reply.raw, generation);
   // The generation writes the rest from undici's callbacks; a handler waiting for its end would
   // only keep a suspended frame and its promises alive per held stream.

@@ -55,7 +55,7 @@ export class GenerationLog {
 
   /** The generation's record, or undefined once it has expired (or never existed). */
   record(id: string): Promise<GenerationRecord | undefined> {
-    return this.shared.getCached<GenerationRecord>(`${keyOf(id)}:record`);
+    return this.shared.getCached<GenerationRecord>(`${keyOf(id)}:record`, { strict: true });
   }
 
   /** Appends an entry without waiting; a failure is logged, the relay goes on. */

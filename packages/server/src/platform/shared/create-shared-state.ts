@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { MemorySharedState } from './memory-state.js';
 import { RedisSharedState } from './redis-state.js';
+import { ResilientSharedState } from './resilient-state.js';
 import type { SharedState } from './shared-state.js';
 
 /** How to build the SharedState: in-process unless a Redis URL or Sentinels are given. */
@@ -20,12 +21,15 @@ export interface SharedStateOptions {
   log?: Logger;
 }
 
-/** Builds the SharedState the configuration asks for: Redis for a cluster, in-process otherwise. */
+/**
+ * Builds the SharedState the configuration asks for: in-process for one instance; for a cluster,
+ * Redis with this process's memory as the fallback while Redis is unreachable (ResilientSharedState).
+ */
 export function createSharedState(options: SharedStateOptions): SharedState {
   const isRedis = Boolean(options.redisUrl) || (options.sentinelHosts ?? []).some((host) => host.trim() !== '');
   const log = options.log?.child({ module: 'shared-state' });
   if (!isRedis) return new MemorySharedState(options.now, log);
-  return new RedisSharedState({
+  const redis = new RedisSharedState({
     redisUrl: options.redisUrl,
     sentinelHosts: options.sentinelHosts,
     sentinelPort: options.sentinelPort,
@@ -33,4 +37,6 @@ export function createSharedState(options: SharedStateOptions): SharedState {
     keyPrefix: options.keyPrefix,
     log,
   });
+  // The fallback keeps time by the wall clock as Redis does, not by a test's injected clock.
+  return new ResilientSharedState(redis, new MemorySharedState(Date.now, log), { log });
 }

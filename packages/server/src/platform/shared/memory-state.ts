@@ -157,6 +157,60 @@ export class MemorySharedState implements SharedState {
     this.assertOpen();
   }
 
+  /** Always false: in one process, this memory is the whole truth. */
+  isDegraded(): boolean {
+    return false;
+  }
+
+  // What ResilientSharedState mirrors here while Redis serves, and hands over to Redis when it returns.
+
+  /** Records that `owner` holds the lease (taken or renewed elsewhere) for `ttlMs` from now. */
+  holdLease(key: string, owner: string, ttlMs: number): void {
+    this.leases.set(key, { owner, expiresAt: this.now() + toMs(ttlMs) });
+  }
+
+  /** Forgets the lease if `owner` holds it. */
+  forgetLease(key: string, owner: string): void {
+    if (this.leases.get(key)?.owner === owner) this.leases.delete(key);
+  }
+
+  /** The live leases and the time each has left. */
+  liveLeases(): Array<{ key: string; owner: string; ttlMs: number }> {
+    const now = this.now();
+    return [...this.leases].filter(([, lease]) => lease.expiresAt > now).map(([key, lease]) => ({ key, owner: lease.owner, ttlMs: lease.expiresAt - now }));
+  }
+
+  /** The live counter windows: their counts and the time each has left. */
+  liveWindows(): Array<{ key: string; count: number; ttlMs: number }> {
+    const now = this.now();
+    return [...this.windows].filter(([, window]) => window.resetAt > now).map(([key, window]) => ({ key, count: window.count, ttlMs: window.resetAt - now }));
+  }
+
+  /** Takes `count` events off a window (counted elsewhere now); an emptied window goes. */
+  subtractFromWindow(key: string, count: number): void {
+    const window = this.windows.get(key);
+    if (!window) return;
+    window.count -= count;
+    if (window.count <= 0) this.windows.delete(key);
+  }
+
+  /** A cached value as JSON and the time it has left, or undefined when absent or expired. */
+  cachedEntry(key: string): { json: string; ttlMs: number } | undefined {
+    const entry = this.cache.get(key);
+    const now = this.now();
+    return entry && entry.expiresAt > now ? { json: entry.json, ttlMs: entry.expiresAt - now } : undefined;
+  }
+
+  /** Drops every cached value. */
+  clearCache(): void {
+    this.cache.clear();
+  }
+
+  /** The stream logs, for handing them over (see MemoryStreams). */
+  get streamLogs(): Pick<MemoryStreams, 'keys' | 'snapshot' | 'discardThrough'> {
+    return this.streams;
+  }
+
   async close(): Promise<void> {
     if (this.isClosed) return;
     this.isClosed = true;

@@ -99,6 +99,27 @@ export class MemoryStreams implements StreamLog {
     for (const key of [...this.streams.keys()]) this.live(key);
   }
 
+  /** The keys of the live streams that hold entries. */
+  keys(): string[] {
+    return [...this.streams.keys()].filter((key) => (this.live(key)?.entries.length ?? 0) > 0);
+  }
+
+  /** A copy of a stream's entries, oldest first, and how long it has left to live (undefined: for ever). */
+  snapshot(key: string): { entries: StreamEntry[]; ttlMs: number | undefined } {
+    const stream = this.live(key);
+    if (!stream) return { entries: [], ttlMs: undefined };
+    const ttlMs = stream.expiresAt === null ? undefined : Math.max(1, stream.expiresAt - this.now());
+    return { entries: stream.entries.map(({ id, fields }) => ({ id, fields: { ...fields } })), ttlMs };
+  }
+
+  /** Removes the entries up to and including `lastId` (handed over elsewhere); an emptied stream goes. */
+  discardThrough(key: string, lastId: string): void {
+    const stream = this.live(key);
+    if (!stream) return;
+    stream.entries.splice(0, firstAfter(stream.entries, lastId));
+    if (stream.entries.length === 0) this.streams.delete(key);
+  }
+
   private entriesAfter(key: string, afterId: string | null, count: number | undefined): StreamEntry[] {
     const stream = this.live(key);
     if (!stream) return [];

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { closedError } from './errors.js';
 import { invokeHandler, type MessageHandler } from './pub-sub.js';
-import { toSharedStateError, whenReady, type ConnectionWatcher } from './redis-connection.js';
+import { commandTimeoutMs, toSharedStateError, whenReady, type ConnectionWatcher } from './redis-connection.js';
 
 interface Subscription {
   handler: MessageHandler;
@@ -59,6 +59,19 @@ export class RedisChannels {
       // Local delivery has stopped already; failing to tell Redis (an outage) only leaves messages to ignore.
       await this.subscriber?.unsubscribe(name).catch((error: unknown) => this.log.debug({ err: error, channel }, 'unsubscribe failed'));
     };
+  }
+
+  /**
+   * Resolves once the subscriber connection is ready and has resubscribed (ioredis resubscribes on
+   * ready; a PING answered after that proves Redis processed it). At once when nothing is subscribed.
+   */
+  async whenResubscribed(): Promise<void> {
+    const subscriber = this.subscriber;
+    if (!subscriber || this.channels.size === 0) return;
+    await whenReady(subscriber, commandTimeoutMs);
+    await subscriber.ping().catch((error: unknown) => {
+      throw toSharedStateError(error);
+    });
   }
 
   /** Closes the subscriber connection. */

@@ -11,6 +11,19 @@ const scripts = {
       ttl = tonumber(ARGV[1])
     end
     return {count, ttl}`,
+  /** INCRBY ARGV[1], starting the window's expiry (ARGV[2]) when it has none: a count handed over from elsewhere. */
+  parleyAddToWindow: `
+    local count = redis.call('INCRBY', KEYS[1], ARGV[1])
+    if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+    return count`,
+  /** Makes ARGV[1] the lease's holder for ARGV[2] ms unless someone else holds it: 1 when it does, 0 when another owner does. */
+  parleyRestoreLease: `
+    local owner = redis.call('GET', KEYS[1])
+    if owner == ARGV[1] or not owner then
+      redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+      return 1
+    end
+    return 0`,
   /** PEXPIRE only while ARGV[1] still owns the lease. */
   parleyRenewLease: `
     if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -41,6 +54,8 @@ const scripts = {
 /** The scripts as commands on a client (ioredis adds them at run time, so their types are declared here). */
 export interface ScriptCommands {
   parleyHit(key: string, windowMs: number): Promise<[number, number]>;
+  parleyAddToWindow(key: string, count: number, windowMs: number): Promise<number>;
+  parleyRestoreLease(key: string, owner: string, ttlMs: number): Promise<number>;
   parleyRenewLease(key: string, owner: string, ttlMs: number): Promise<number>;
   parleyReleaseLease(key: string, owner: string): Promise<number>;
   parleyAppend(key: string, ttlMs: string, maxLength: string, ...fields: string[]): Promise<string>;

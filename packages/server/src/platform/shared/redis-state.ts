@@ -3,7 +3,7 @@ import { pino, type Logger } from 'pino';
 import { closedError } from './errors.js';
 import type { MessageHandler } from './pub-sub.js';
 import { BlockingReaders } from './redis-blocking-reads.js';
-import { ConnectionWatcher, createRedisClient, toSharedStateError, whenReady, type RedisTarget } from './redis-connection.js';
+import { ConnectionWatcher, commandTimeoutMs, createRedisClient, toSharedStateError, whenReady, type RedisTarget } from './redis-connection.js';
 import { RedisChannels, quietly } from './redis-pub-sub.js';
 import { withScripts, type ScriptCommands } from './redis-scripts.js';
 import type { RateLimitResult, SharedState } from './shared-state.js';
@@ -121,6 +121,62 @@ export class RedisSharedState implements SharedState {
     await this.run((redis) => redis.ping());
   }
 
+  /** True while the command connection is not ready (every operation then rejects). */
+  isDegraded(): boolean {
+    return this.client.status !== 'ready';
+  }
+
+  /** Calls `listener(true)` whenever the command connection becomes ready, `listener(false)` whenever it closes. */
+  onConnectionChange(listener: (isUp: boolean) => void): void {
+    this.client.on('ready', () => listener(true));
+    this.client.on('close', () => listener(false));
+  }
+
+  /** Resolves once the subscriptions are live on Redis again after a reconnect (at once when there are none). */
+  async subscriptionsReady(): Promise<void> {
+    if (this.isClosed) throw closedError();
+    await this.channels.whenResubscribed();
+  }
+
+  // Hand-over from ResilientSharedState's memory once Redis is back (see fallback-handover.ts).
+
+  /** Adds `count` events counted elsewhere to a window, starting its expiry (`ttlMs`) when it is new. */
+  async addToWindow(key: string, count: number, ttlMs: number): Promise<void> {
+    await this.run((redis) => redis.parleyAddToWindow(this.key('rate', key), count, toMs(ttlMs)));
+  }
+
+  /** Makes `owner` the lease's holder for `ttlMs` unless another owner holds it; false then. */
+  async restoreLease(key: string, owner: string, ttlMs: number): Promise<boolean> {
+    return (await this.run((redis) => redis.parleyRestoreLease(this.key('lease', key), owner, toMs(ttlMs)))) === 1;
+  }
+
+  /** Caches a value already serialised to JSON. */
+  async restoreCached(key: string, json: string, ttlMs: number): Promise<void> {
+    await this.run((redis) => redis.set(this.key('cache', key), json, 'PX', toMs(ttlMs)));
+  }
+
+  /**
+   * Appends `entries` in order after the stream's own (with new ids). Leading entries identical to one
+   * of the stream's newest are skipped: appends cut off in flight may have landed after all.
+   */
+  async restoreStream(key: string, entries: StreamEntry[], options: AppendOptions = {}): Promise<void> {
+    const streamKey = this.key('stream', key);
+    const tail = await this.run((redis) => redis.xrevrange(streamKey, '+', '-', 'COUNT', Math.min(entries.length, 1000)));
+    const landed = new Set(tail.map(([, flat]) => flat.join('\u0000')));
+    let start = 0;
+    while (start < entries.length && landed.has(flattenFields(entries[start]!.fields).join('\u0000'))) start += 1;
+    if (start === entries.length) return;
+    const ttl = options.ttlMs === undefined ? '' : String(toMs(options.ttlMs));
+    const maxLength = options.maxLength === undefined ? '' : String(Math.max(0, Math.floor(options.maxLength)));
+    await this.run(async (redis) => {
+      // One round trip for the lot; the commands run in order on the one connection.
+      const pipeline = redis.pipeline() as unknown as ScriptCommands & { exec(): Promise<Array<[Error | null, unknown]> | null> };
+      for (const entry of entries.slice(start)) void pipeline.parleyAppend(streamKey, ttl, maxLength, ...flattenFields(entry.fields));
+      const failure = (await pipeline.exec())?.find(([error]) => error)?.[0];
+      if (failure) throw failure;
+    });
+  }
+
   async close(): Promise<void> {
     if (this.isClosed) return;
     this.isClosed = true;
@@ -140,7 +196,7 @@ export class RedisSharedState implements SharedState {
     }
     // Connected, the command is written in the caller's tick: a generation's log append must reach
     // Redis before the relay's write of the same batch reaches the client (which waits a tick).
-    if (this.client.status !== 'ready') await whenReady(this.client);
+    if (this.client.status !== 'ready') await whenReady(this.client, commandTimeoutMs);
     try {
       return await operation(this.client);
     } catch (error) {

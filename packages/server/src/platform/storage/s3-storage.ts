@@ -52,7 +52,8 @@ const defaults = {
   connectionTimeoutMs: 3_000,
   requestTimeoutMs: 60_000,
   socketTimeoutMs: 60_000,
-  pingTimeoutMs: 5_000,
+  // Within readiness' own bound (2 s), so a store that stops answering is known to be down by then.
+  pingTimeoutMs: 2_000,
 } satisfies S3StorageTuning;
 
 /** `a/b/` from ` /a//b/ `; empty when there is no prefix. */

@@ -15,6 +15,7 @@ export function createMetrics(poolStats?: () => { inUse: number; idle: number; w
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 20 });
   const metric = <T>(make: (registers: Registry[]) => T): T => make([registry]);
 
+  let measureDependencies: (() => Promise<Record<string, boolean>>) | undefined;
   let lastUtilization = performance.eventLoopUtilization();
   metric(
     (registers) =>
@@ -84,6 +85,22 @@ export function createMetrics(poolStats?: () => { inUse: number; idle: number; w
     dependencyErrors: metric(
       (registers) => new Counter({ name: 'parley_dependency_errors_total', help: 'Requests failed because a dependency was unreachable (database, redis, storage)', labelNames: ['dependency'], registers }),
     ),
+    dependencyUp: metric(
+      (registers) =>
+        new Gauge({
+          name: 'parley_dependency_up',
+          help: 'Whether a dependency (database, redis, storage) answers, checked at each scrape; an instance serves without redis and storage (see /ready)',
+          labelNames: ['dependency'],
+          registers,
+          async collect() {
+            for (const [dependency, isUp] of Object.entries((await measureDependencies?.()) ?? {})) this.set({ dependency }, isUp ? 1 : 0);
+          },
+        }),
+    ),
+    /** Sets how parley_dependency_up is measured at each scrape (the health feature's probes). */
+    measureDependenciesWith(measure: () => Promise<Record<string, boolean>>): void {
+      measureDependencies = measure;
+    },
   };
 }
 
