@@ -9,7 +9,7 @@ import { startTestApp, type TestApp } from './support/test-app.js';
 import { connectDb } from '../src/platform/db/connect.js';
 import { migrateToLatest } from '../src/platform/db/migrate.js';
 import { loadConfig } from '../src/config.js';
-import type { ErrorBody, Readiness } from './support/wire.js';
+import type { ErrorBody } from './support/wire.js';
 
 // Outages and concurrent start-up are PostgreSQL matters: SQLite is a file in the process.
 describe.skipIf(testDialect !== 'postgres')('PostgreSQL outages and concurrent start-up', () => {
