@@ -9,8 +9,10 @@ import { installAccessControl, type RouteAccess } from './http/access.js';
 import type { App } from './http/app-types.js';
 import { installErrorHandler } from './http/error-handler.js';
 import { httpErrors } from './http/errors.js';
+import { installInputGuard } from './http/input-guard.js';
 import { metricsRoute, startMetricsServer } from './http/metrics-endpoint.js';
 import { installRequestTelemetry } from './http/request-telemetry.js';
+import { requestIdFrom } from './http/request-id.js';
 import { installRequestTracing } from './http/request-tracing.js';
 import { serveWebApp } from './http/web-app.js';
 import { connectDb } from './platform/db/connect.js';
@@ -66,19 +68,6 @@ export interface ParleyApp {
   routes: RouteAccess[];
   /** Stops accepting work, waits for in-flight generations, then releases every adapter. */
   close(): Promise<void>;
-}
-
-/**
- * Open WebUI's clients POST actions (pin, archive, …) with a JSON content-type
- * and no body; read that as "no body" instead of malformed JSON.
- */
-function acceptEmptyJsonBodies(app: App): void {
-  const parseJson = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if (body === '' || body.length === 0) return done(null, undefined);
-    return parseJson(request, body.toString(), done);
-  });
 }
 
 /** Composition root: builds the platform adapters, the feature services and their routes. */
@@ -142,10 +131,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     loggerInstance: log as FastifyBaseLogger,
     bodyLimit: config.MAX_BODY_SIZE,
     trustProxy: config.TRUST_PROXY,
-    requestIdHeader: 'x-request-id',
+    // A client's X-Request-Id is kept only when short and safe (requestIdFrom); Fastify would take any.
+    requestIdHeader: false,
     // Our onRequest hook answers draining requests with a retryable 503 in our shape; Fastify's own would not.
     return503OnClosing: false,
-    genReqId: () => randomUUID(),
+    genReqId: (request) => requestIdFrom(request.headers['x-request-id']),
     // Fastify's two lines per request are replaced by one of ours with route, user and duration.
     logController: new LogController({ disableRequestLogging: true }),
   }).withTypeProvider<ZodTypeProvider>();
@@ -160,7 +150,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       throw httpErrors.unavailable('This instance is shutting down; retry on another');
     }
   });
-  acceptEmptyJsonBodies(app);
+  installInputGuard(app);
   installErrorHandler(app, metrics, await serveWebApp(app, options.webRoot));
   await app.register(cookie);
   await app.register(multipart, { limits: { fileSize: config.FILE_MAX_SIZE, files: 1, fields: 10, parts: 20 } });
