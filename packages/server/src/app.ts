@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { installAccessControl, type RouteAccess } from './http/access.js';
 import type { App } from './http/app-types.js';
-import { installErrorHandler } from './http/error-handler.js';
+import { answerClientError, answerFrameworkError, installErrorHandler } from './http/error-handler.js';
 import { httpErrors } from './http/errors.js';
 import { installInputGuard } from './http/input-guard.js';
 import { metricsRoute, startMetricsServer } from './http/metrics-endpoint.js';
@@ -136,6 +136,9 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     // Our onRequest hook answers draining requests with a retryable 503 in our shape; Fastify's own would not.
     return503OnClosing: false,
     genReqId: (request) => requestIdFrom(request.headers['x-request-id']),
+    // Malformed URLs and HTTP get `{detail, code}` like every other refusal.
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
     // Fastify's two lines per request are replaced by one of ours with route, user and duration.
     logController: new LogController({ disableRequestLogging: true }),
   }).withTypeProvider<ZodTypeProvider>();

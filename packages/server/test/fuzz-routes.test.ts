@@ -1,0 +1,77 @@
+import { startFakeLlm, type FakeLlm } from '../../fake-llm/src/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RouteAccess } from '../src/http/access.js';
+import { signUp } from './support/factories.js';
+import { fuzzRoute, refreshFixtures, type Caller, type FuzzStats, type Spare } from './support/fuzz/harness.js';
+import { startWithUsers } from './support/start-with-users.js';
+import type { TestApp } from './support/test-app.js';
+import { testDialect } from './support/test-database.js';
+
+// Property-based fuzzing of every route, generated from the routes' own zod schemas: schema-valid
+// cases and hostile ones (NUL, huge and exotic strings, wrong types, deep nesting, broken bodies and
+// URLs), sent over HTTP as an admin, a normal user, a pending user and nobody. The rule: no 5xx, no
+// hang, no crash, and every 4xx is `{detail, code}`. Seeded, so a failure replays; PARLEY_FUZZ_RUNS
+// and PARLEY_FUZZ_SEED run it longer or differently.
+const runs = Number(process.env.PARLEY_FUZZ_RUNS ?? 8);
+const seed = Number(process.env.PARLEY_FUZZ_SEED ?? 20_260_115);
+/** Runs for callers a route refuses anyway (anonymous on a signed-in route, a user on an admin route). */
+const refusedRuns = 2;
+
+describe(`fuzzing every route from its schemas (${testDialect})`, () => {
+  let fake: FakeLlm;
+  let app: TestApp;
+  let routes: RouteAccess[];
+  const callers = {} as Record<Caller['name'], Caller>;
+  const spares: Spare[] = [];
+  const stats: FuzzStats = { cases: 0, byClass: {}, routes: new Set() };
+  const started = Date.now();
+
+  beforeAll(async () => {
+    fake = await startFakeLlm();
+    // Every connection points at the fake model server, so no case needs an absent upstream.
+    const started = await startWithUsers({ OPENAI_API_BASE_URLS: `${fake.url}/v1`, OLLAMA_BASE_URLS: fake.url, AIOHTTP_CLIENT_TIMEOUT: '5' });
+    app = started.app;
+    callers.admin = { name: 'admin', email: started.admin.email, password: started.admin.password, token: started.admin.token };
+    callers.user = { name: 'user', email: started.user.email, password: started.user.password, token: started.user.token };
+    const pending = await signUp(app);
+    callers.pending = { name: 'pending', email: pending.email, password: pending.password, token: pending.token };
+    callers.anonymous = { name: 'anonymous' };
+    // HEAD answers carry no body to check; each is its GET's twin.
+    routes = app.parley.routes.filter((route) => route.method !== 'HEAD');
+  });
+  afterAll(async () => {
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    console.info(`fuzz (${testDialect}): ${stats.routes.size} routes, ${stats.cases} cases in ${seconds} s, by status class ${JSON.stringify(stats.byClass)}`);
+    await app?.close();
+    await fake?.close();
+  });
+
+  /** The runs `caller` gets on `route`: fewer where the route refuses it anyway. */
+  function runsFor(route: RouteAccess, caller: Caller['name']): number {
+    const isRefused =
+      (caller === 'anonymous' && route.access !== 'public') ||
+      (caller === 'pending' && (route.access === 'verified' || route.access === 'admin')) ||
+      (caller === 'user' && route.access === 'admin');
+    return isRefused ? refusedRuns : runs;
+  }
+
+  it('answers every route, as an admin, a user, a pending user and nobody: no 5xx, no hang, every 4xx is {detail, code}', async () => {
+    const failures: string[] = [];
+    for (const route of routes) {
+      // Once per route: what earlier cases deleted, signed out or switched off is back.
+      const pools = await refreshFixtures(app, fake, callers.admin, callers.user, spares);
+      for (const caller of ['admin', 'user', 'pending', 'anonymous'] as const) {
+        for (const hostile of [false, true]) {
+          const failure = await fuzzRoute(app, route, callers[caller], pools, { runs: runsFor(route, caller), hostile, seed, stats });
+          if (failure) failures.push(failure.slice(0, 3000));
+        }
+      }
+    }
+    expect(failures).toEqual([]);
+  }, 900_000);
+
+  it('is still up and ready afterwards', async () => {
+    const ready = await app.request('GET', '/ready');
+    expect(ready.status).toBe(200);
+  });
+});

@@ -1,0 +1,275 @@
+import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
+import type { FakeLlm } from '../../../../fake-llm/src/index.js';
+import type { RouteAccess } from '../../../src/http/access.js';
+import { closedPort } from '../ports.js';
+import type { TestApp } from '../test-app.js';
+import type { Chat, Connection, Preset, Session, UploadedFile, UserList } from '../wire.js';
+import { buildRequest, mutationArbitrary, type FuzzRequest, type RequestParts } from './hostile.js';
+import { arbitraryOf, type FieldOverride } from './zod-arbitrary.js';
+
+/** Who sends a case: a signed-in account (re-signed in when a case signs it out) or nobody. */
+export interface Caller {
+  name: 'admin' | 'user' | 'pending' | 'anonymous';
+  email?: string;
+  password?: string;
+  token?: string;
+}
+
+/** An account cases act on (role changes, updates, deletion, wrong sign-ins), never one that sends cases. */
+export interface Spare {
+  id: string;
+  email: string;
+}
+
+/** Ids of things that exist, refreshed before each route, so cases reach past "not found". */
+export interface Pools {
+  chats: string[];
+  messages: string[];
+  users: string[];
+  userEmails: string[];
+  connections: string[];
+  presets: string[];
+  files: string[];
+  models: string[];
+  upstreamUrls: string[];
+}
+
+/** What one case got back, and what was wrong with it, if anything. */
+export interface Outcome {
+  status: number;
+  problem?: string;
+}
+
+/** Counts over a whole run, for the report. */
+export interface FuzzStats {
+  cases: number;
+  byClass: Record<string, number>;
+  routes: Set<string>;
+}
+
+/** Routes whose successful answer is an endless event stream: only its head is read. */
+const endlessStreams = new Set(['/api/v1/events']);
+
+/** A case that takes longer than this has hung. */
+const caseTimeoutMs = 20_000;
+
+/** Sends one request; answers its status and the reason it breaks the rules (5xx, a 4xx without `{detail, code}`, no answer). */
+export async function send(app: TestApp, request: FuzzRequest, caller: Caller, routeUrl: string): Promise<Outcome> {
+  const headers = { ...request.headers };
+  if (caller.token) headers.authorization = `Bearer ${caller.token}`;
+  const url = `${app.url}${request.path}${request.query ? `?${request.query}` : ''}`;
+  let response: Response;
+  try {
+    response = await fetch(url, { method: request.method, headers, body: request.body, signal: AbortSignal.timeout(caseTimeoutMs) });
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause?.code;
+    // The client refused to send it (an invalid header value): not the server's doing.
+    if (error instanceof TypeError && !cause) return { status: 0 };
+    return { status: 0, problem: `no response: ${(error as Error).name} ${cause ?? (error as Error).message}` };
+  }
+  let text = '';
+  try {
+    if (endlessStreams.has(routeUrl) && response.status === 200) await response.body?.cancel();
+    else text = await response.text();
+  } catch (error) {
+    return { status: response.status, problem: `body not read in time: ${(error as Error).message}` };
+  }
+  const status = response.status;
+  if (status >= 500) return { status, problem: `status ${status}: ${text.slice(0, 300)}` };
+  if (status >= 400) {
+    let body: { detail?: unknown; code?: unknown } | undefined;
+    try {
+      body = JSON.parse(text) as typeof body;
+    } catch {
+      body = undefined;
+    }
+    if (typeof body?.detail !== 'string' || typeof body.code !== 'string') return { status, problem: `status ${status} without {detail, code}: ${text.slice(0, 300)}` };
+  }
+  return { status };
+}
+
+/** Signs `caller` in again when a case signed it out (sign-out, a revoked key). */
+export async function keepSignedIn(app: TestApp, caller: Caller): Promise<void> {
+  if (!caller.token) return;
+  const me = await app.request('GET', '/api/v1/auths/', { token: caller.token });
+  if (me.status !== 401) return;
+  const session = await app.request<Session>('POST', '/api/v1/auths/signin', { body: { email: caller.email, password: caller.password } });
+  if (session.status !== 200) throw new Error(`could not sign ${caller.name} in again: ${session.status} ${JSON.stringify(session.body)}`);
+  caller.token = session.body.token;
+}
+
+/** A fresh chat with a user message and an answer under it, for `owner`; answers the ids. */
+async function chatWithMessages(app: TestApp, owner: Caller): Promise<{ chatId: string; messageIds: string[] }> {
+  const [first, second] = [randomUUID(), randomUUID()];
+  const history = {
+    currentId: second,
+    messages: {
+      [first]: { id: first, parentId: null, childrenIds: [second], role: 'user', content: 'Tell me about rivers', timestamp: 1_700_000_000 },
+      [second]: { id: second, parentId: first, childrenIds: [], role: 'assistant', content: 'Rivers flow.', model: 'fake-model', timestamp: 1_700_000_001 },
+    },
+  };
+  const response = await app.request<Chat>('POST', '/api/v1/chats/new', { token: owner.token, body: { chat: { title: 'Fuzz fixture', models: ['fake-model'], history } } });
+  if (response.status !== 200) throw new Error(`fixture chat: ${response.status} ${JSON.stringify(response.body)}`);
+  return { chatId: response.body.id, messageIds: [first, second] };
+}
+
+/**
+ * Makes sure what the cases point at exists (chats, spare accounts to act on, a connection to the fake
+ * model server, a preset, a file), undoing what earlier cases deleted or switched off; answers the ids.
+ */
+export async function refreshFixtures(app: TestApp, fake: FakeLlm, admin: Caller, user: Caller, spares: Spare[]): Promise<Pools> {
+  await keepSignedIn(app, admin);
+  await keepSignedIn(app, user);
+  await app.request('POST', '/api/v1/auths/admin/config', { token: admin.token, body: { ENABLE_SIGNUP: true, DEFAULT_USER_ROLE: 'pending' } });
+
+  const chats = await Promise.all([chatWithMessages(app, admin), chatWithMessages(app, user)]);
+
+  const listed = await app.request<UserList>('GET', '/api/v1/users/?limit=1000', { token: admin.token });
+  const existing = new Set(listed.body.users.map((listedUser) => listedUser.id));
+  const alive = spares.filter((spare) => existing.has(spare.id));
+  while (alive.length < 2) {
+    const email = `spare-${randomUUID().slice(0, 8)}@example.com`;
+    const signup = await app.request<Session>('POST', '/api/v1/auths/signup', { body: { email, password: `spare-password-${randomUUID()}`, name: 'Spare' } });
+    if (signup.status !== 200) throw new Error(`spare account: ${signup.status} ${JSON.stringify(signup.body)}`);
+    const spare = { id: signup.body.id, email };
+    spares.push(spare);
+    alive.push(spare);
+  }
+
+  let connections = (await app.request<Connection[]>('GET', '/api/v1/connections/', { token: admin.token })).body;
+  const upstream = `${fake.url}/v1`;
+  if (!connections.some((connection) => connection.enabled && connection.base_url === upstream && !connection.prefix_id)) {
+    await app.request('POST', '/api/v1/connections/', { token: admin.token, body: { type: 'openai', base_url: upstream, enabled: true } });
+    connections = (await app.request<Connection[]>('GET', '/api/v1/connections/', { token: admin.token })).body;
+  }
+
+  let presets = (await app.request<Preset[]>('GET', '/api/v1/models/', { token: admin.token })).body;
+  if (!presets.some((preset) => preset.id === 'fuzz-preset')) {
+    await app.request('POST', '/api/v1/models/create', { token: admin.token, body: { id: 'fuzz-preset', base_model_id: 'fake-model', name: 'Fuzz preset' } });
+    presets = (await app.request<Preset[]>('GET', '/api/v1/models/', { token: admin.token })).body;
+  }
+
+  let files = (await app.request<UploadedFile[]>('GET', '/api/v1/files/', { token: admin.token })).body;
+  if (files.length === 0) {
+    const form = new FormData();
+    form.append('file', new Blob(['fuzz fixture']), 'fixture.txt');
+    await fetch(`${app.url}/api/v1/files/`, { method: 'POST', headers: { authorization: `Bearer ${admin.token}` }, body: form });
+    files = (await app.request<UploadedFile[]>('GET', '/api/v1/files/', { token: admin.token })).body;
+  }
+
+  return {
+    chats: chats.map((chat) => chat.chatId),
+    messages: chats.flatMap((chat) => chat.messageIds),
+    users: alive.map((spare) => spare.id),
+    userEmails: alive.map((spare) => spare.email),
+    connections: connections.map((connection) => connection.id),
+    presets: presets.map((preset) => preset.id),
+    files: files.map((file) => file.id),
+    models: ['fake-model', 'fake-model-2', ...presets.map((preset) => preset.id)],
+    upstreamUrls: [upstream, fake.url, `http://127.0.0.1:${await closedPort()}/v1`],
+  };
+}
+
+/** The pool a field of `routeUrl` draws existing ids from, if it names one. */
+function poolFor(routeUrl: string, field: string, pools: Pools): string[] | undefined {
+  switch (field) {
+    case 'chat_id':
+      return pools.chats;
+    case 'messageId':
+    case 'message_id':
+    case 'parent_id':
+    case 'user_message_id':
+      return pools.messages;
+    case 'model':
+    case 'base_model_id':
+      return pools.models;
+    case 'base_url':
+      return pools.upstreamUrls;
+    case 'email':
+      return pools.userEmails;
+    case 'id':
+      if (routeUrl.startsWith('/api/v1/chats')) return pools.chats;
+      if (routeUrl.startsWith('/api/v1/users')) return pools.users;
+      if (routeUrl.startsWith('/api/v1/connections')) return pools.connections;
+      if (routeUrl.startsWith('/api/v1/files')) return pools.files;
+      if (routeUrl.startsWith('/api/v1/models')) return pools.presets;
+      if (routeUrl.startsWith('/api/chat/completions')) return pools.messages;
+      return undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** Time bounds as clients write them: epoch seconds or ISO dates. */
+const timeArbitrary = fc.oneof(
+  fc.integer({ min: 0, max: 99_999_999_999 }).map(String),
+  fc.date({ min: new Date('1970-01-01T00:00:00Z'), max: new Date('9999-12-31T00:00:00Z'), noInvalidDate: true }).map((date) => date.toISOString()),
+  fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2100-01-01T00:00:00Z'), noInvalidDate: true }).map((date) => date.toISOString().slice(0, 10)),
+);
+
+function fieldOverride(routeUrl: string, pools: Pools): FieldOverride {
+  return (field, fromSchema) => {
+    if (field === 'from' || field === 'to') return fc.oneof({ arbitrary: timeArbitrary, weight: 3 }, { arbitrary: fromSchema, weight: 1 });
+    const pool = poolFor(routeUrl, field, pools);
+    if (!pool || pool.length === 0) return fromSchema;
+    return fc.oneof({ arbitrary: fc.constantFrom(...pool), weight: 3 }, { arbitrary: fromSchema, weight: 1 });
+  };
+}
+
+/** The arbitrary of schema-valid request parts for `route` (params, query, headers, body). */
+export function partsArbitrary(route: RouteAccess, pools: Pools): fc.Arbitrary<RequestParts> {
+  const schema = (route.schema ?? {}) as { params?: unknown; querystring?: unknown; headers?: unknown; body?: unknown };
+  const override = fieldOverride(route.url, pools);
+  const paramNames = [...route.url.matchAll(/:([A-Za-z_]+)/g)].map((match) => match[1]!);
+  const params = schema.params
+    ? arbitraryOf(schema.params, override)
+    : fc.record(Object.fromEntries(paramNames.map((name) => [name, override(name, fc.string({ minLength: 1, maxLength: 40 }))])));
+  // Only the headers the schema names: a random header name could not even be sent.
+  const headerShape = (schema.headers as { shape?: Record<string, unknown> } | undefined)?.shape ?? {};
+  const headers = fc.record(Object.fromEntries(Object.entries(headerShape).map(([name, field]) => [name, arbitraryOf(field, override)])), { requiredKeys: [] });
+  const hasBody = route.method !== 'GET' && route.method !== 'HEAD';
+  const body = schema.body ? arbitraryOf(schema.body, override) : hasBody ? fc.option(fc.jsonValue({ maxDepth: 2 }), { nil: undefined }) : fc.constant(undefined);
+  return fc.record({
+    params: params as fc.Arbitrary<Record<string, unknown>>,
+    query: (schema.querystring ? arbitraryOf(schema.querystring, override) : fc.constant({})) as fc.Arbitrary<Record<string, unknown>>,
+    headers: headers as fc.Arbitrary<Record<string, unknown>>,
+    body,
+  });
+}
+
+/** A stable number for `text`: each route and caller keeps its own seed whatever other routes exist. */
+export function seedOf(text: string, base: number): number {
+  let hash = base >>> 0;
+  for (let i = 0; i < text.length; i += 1) hash = Math.imul(hash ^ text.charCodeAt(i), 16_777_619) >>> 0;
+  return hash | 0;
+}
+
+/**
+ * Runs `runs` cases of `route` for `caller`, schema-valid or hostile; answers the first case that broke
+ * the rules (fast-check stops there), or undefined.
+ */
+export async function fuzzRoute(
+  app: TestApp,
+  route: RouteAccess,
+  caller: Caller,
+  pools: Pools,
+  options: { runs: number; hostile: boolean; seed: number; stats: FuzzStats },
+): Promise<string | undefined> {
+  const { stats } = options;
+  const mutations = options.hostile ? mutationArbitrary : fc.constant(undefined);
+  const property = fc.asyncProperty(partsArbitrary(route, pools), mutations, async (parts, mutation) => {
+    const request = buildRequest(route.method, route.url, parts, mutation);
+    const outcome = await send(app, request, caller, route.url);
+    stats.cases += 1;
+    const statusClass = outcome.status === 0 ? 'unsent' : `${Math.floor(outcome.status / 100)}xx`;
+    stats.byClass[statusClass] = (stats.byClass[statusClass] ?? 0) + 1;
+    if (outcome.status === 401) await keepSignedIn(app, caller);
+    if (outcome.problem) throw new Error(`${outcome.problem}\n  request: ${request.method} ${request.path.slice(0, 300)}?${request.query.slice(0, 300)} body ${(request.body ?? '').slice(0, 500)}`);
+  });
+  const details = await fc.check(property, { numRuns: options.runs, seed: seedOf(`${caller.name} ${route.method} ${route.url} ${options.hostile}`, options.seed), endOnFailure: true });
+  stats.routes.add(`${route.method} ${route.url}`);
+  if (!details.failed) return undefined;
+  const error = details.errorInstance as Error | undefined;
+  return `${caller.name} ${route.method} ${route.url} (${options.hostile ? 'hostile' : 'valid'}, seed ${details.seed}, path ${details.counterexamplePath}): ${error?.message ?? 'failed'}`;
+}

@@ -1,0 +1,245 @@
+import fc from 'fast-check';
+
+/** One HTTP request as the fuzzer sends it: the path and query already encoded, the body as raw text. */
+export interface FuzzRequest {
+  method: string;
+  path: string;
+  /** Encoded, without the `?`; empty for none. */
+  query: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+/** The decoded parts a request is built from: what the route's schemas describe. */
+export interface RequestParts {
+  params: Record<string, unknown>;
+  query: Record<string, unknown>;
+  headers: Record<string, unknown>;
+  /** undefined: no body. */
+  body: unknown;
+}
+
+/** Strings an attacker tries: NUL, broken and exotic Unicode, traversal, injection, formats, sizes. */
+export const hostileStrings: readonly string[] = [
+  '\u0000',
+  'a\u0000b',
+  '\ud800',
+  'x\udfff\ud800y',
+  '😀'.repeat(64),
+  '\u202eevil\u202c',
+  'e\u0301'.repeat(40),
+  '\ufeff',
+  '\uffff\ufffe',
+  'ＡＢＣ',
+  '\u0085\u2028\u2029',
+  '\u0001\u0002\u001f\u007f',
+  ' ',
+  '\t\r\n',
+  '../../../../etc/passwd',
+  '..\\..\\..\\windows\\win.ini',
+  '%00',
+  '%2e%2e%2f%2e%2e%2f',
+  "' OR '1'='1' --",
+  '"; DROP TABLE users; --',
+  '${jndi:ldap://127.0.0.1/a}',
+  '{{7*7}}<%= 7*7 %>',
+  '<script>alert(1)</script>',
+  '__proto__',
+  'constructor',
+  'null',
+  'NaN',
+  '-1',
+  '1e400',
+  '9007199254740993',
+  '0x7fffffff',
+  'A'.repeat(4096),
+  'A'.repeat(70_000),
+];
+
+/** JSON values of the wrong type for almost any field. */
+const wrongTypes: readonly unknown[] = [null, true, 0, -1, 1.5, 2 ** 53 + 2, -(2 ** 63), 1e308, '', 'text', [], [1, 'a', null], {}, { a: { b: [] } }];
+
+/** Number literals JSON.stringify cannot write: out of range, negative zero, huge integers. */
+const rawNumbers: readonly string[] = ['1e400', '-1e400', '-0', '1e-400', '123456789012345678901234567890', '0.1e1', '1E2'];
+
+/** Percent-sequences that decode to nothing valid, or to something dangerous, placed raw in a URL. */
+const rawUrlParts: readonly string[] = ['%zz', '%E0%A4%A', '%C0%80', '%ED%A0%80', '%FF%FE', '%', 'a%2Fb', '%2e%2e', '%2e%2e%2f%2e%2e%2fetc%2fpasswd', 'a%00b', '%00', '%0d%0aX-Injected:%201'];
+
+/** Whole bodies that are not what any route expects. */
+function rawBodies(): { contentType: string; body: string }[] {
+  const boundary = 'fuzzboundary';
+  const part = (headers: string, content: string) => `--${boundary}\r\n${headers}\r\n\r\n${content}\r\n`;
+  const multipart = (parts: string) => `${parts}--${boundary}--\r\n`;
+  const formData = `multipart/form-data; boundary=${boundary}`;
+  return [
+    { contentType: 'application/json', body: '{' },
+    { contentType: 'application/json', body: '{"a":1,"a":2}' },
+    { contentType: 'application/json', body: '{"__proto__":{"isAdmin":true}}' },
+    { contentType: 'application/json', body: '{"constructor":{"prototype":{"isAdmin":true}}}' },
+    { contentType: 'application/json', body: '\ufeff{}' },
+    { contentType: 'application/json', body: 'null' },
+    { contentType: 'application/json', body: '"text"' },
+    { contentType: 'application/json', body: '[]' },
+    { contentType: 'application/json', body: '12' },
+    { contentType: 'application/json', body: `${'['.repeat(100_000)}${']'.repeat(100_000)}` },
+    { contentType: 'application/json; charset=latin1', body: '{}' },
+    { contentType: 'text/plain', body: '{}' },
+    { contentType: 'application/x-www-form-urlencoded', body: 'a=1&b=%00' },
+    { contentType: 'application/octet-stream', body: '\u0000\u0001' },
+    { contentType: formData, body: multipart(part('Content-Disposition: form-data; name="file"; filename="a\u0000b.txt"\r\nContent-Type: text/plain', 'hello')) },
+    { contentType: formData, body: multipart(part(`Content-Disposition: form-data; name="file"; filename="${'n'.repeat(5000)}.txt"`, 'hello')) },
+    { contentType: formData, body: multipart(part('Content-Disposition: form-data; name="file"; filename="../../../etc/passwd"\r\nContent-Type: text/html', '<script>1</script>')) },
+    { contentType: formData, body: multipart(part("Content-Disposition: form-data; name=\"file\"; filename*=UTF-8''a%00%2F..%2Fb.txt", 'x')) },
+    { contentType: formData, body: multipart(part('Content-Disposition: form-data; name="file"; filename="\ud83d.txt"\r\nContent-Type: \u0000', '')) },
+    { contentType: formData, body: multipart(part('Content-Disposition: form-data; name="other"', 'x')) },
+    { contentType: formData, body: `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="cut.txt"\r\n\r\nno end` },
+    { contentType: 'multipart/form-data', body: 'no boundary' },
+  ];
+}
+
+/** How a hostile case changes a valid request. */
+export type MutationKind = 'string' | 'wrongType' | 'deepNesting' | 'rawNumber' | 'extraFields' | 'rawBody' | 'rawUrl' | 'repeatedQuery' | 'hugeHeader';
+
+/** One hostile change, chosen by fast-check: what kind, where (`pick` modulo the candidates), and which value. */
+export interface Mutation {
+  kind: MutationKind;
+  target: 'body' | 'params' | 'query';
+  pick: number;
+  variant: number;
+}
+
+/** The arbitrary of hostile changes. */
+export const mutationArbitrary: fc.Arbitrary<Mutation> = fc.record({
+  kind: fc.constantFrom<MutationKind>('string', 'string', 'string', 'wrongType', 'wrongType', 'deepNesting', 'rawNumber', 'extraFields', 'rawBody', 'rawUrl', 'repeatedQuery', 'hugeHeader'),
+  target: fc.constantFrom<Mutation['target']>('body', 'params', 'query'),
+  pick: fc.nat(),
+  variant: fc.nat(),
+});
+
+/** `text` percent-encoded for a URL, lone surrogates included (encodeURIComponent throws on those). */
+function encodePart(text: string): string {
+  try {
+    return encodeURIComponent(text);
+  } catch {
+    return [...Buffer.from(text, 'utf8')].map((byte) => `%${byte.toString(16).padStart(2, '0')}`).join('');
+  }
+}
+
+/** Every place in a JSON value (the root included), in pre-order, as key paths. */
+function placesIn(value: unknown, path: (string | number)[] = [], into: (string | number)[][] = []): (string | number)[][] {
+  into.push(path);
+  if (Array.isArray(value)) value.forEach((item, i) => placesIn(item, [...path, i], into));
+  else if (value && typeof value === 'object') for (const [key, item] of Object.entries(value)) placesIn(item, [...path, key], into);
+  return into;
+}
+
+/** `value` with the place at `path` replaced by `replacement` (copied, the original is left alone). */
+function replaceAt(value: unknown, path: (string | number)[], replacement: unknown): unknown {
+  if (path.length === 0) return replacement;
+  const [head, ...rest] = path;
+  if (Array.isArray(value)) return value.map((item, i) => (i === head ? replaceAt(item, rest, replacement) : item));
+  const record = value as Record<string, unknown>;
+  return { ...record, [head!]: replaceAt(record[head!], rest, replacement) };
+}
+
+/** A marker replaced in the serialized body by raw JSON text JSON.stringify could not produce. */
+const rawMarker = '\u0007raw-json\u0007';
+
+const pickFrom = <T>(list: readonly T[], n: number): T => list[n % list.length]!;
+
+function queryString(query: Record<string, unknown>): string {
+  const pairs: string[] = [];
+  for (const [key, value] of Object.entries(query)) {
+    for (const item of Array.isArray(value) ? value : [value]) {
+      if (item === undefined) continue;
+      const text = typeof item === 'object' && item !== null ? JSON.stringify(item) : String(item);
+      pairs.push(`${encodePart(key)}=${encodePart(text)}`);
+    }
+  }
+  return pairs.join('&');
+}
+
+/** Builds the request for `parts` on the route `url` (`/a/:id/b`), applying `mutation` when given. */
+export function buildRequest(method: string, url: string, parts: RequestParts, mutation?: Mutation): FuzzRequest {
+  let { params, query, body } = parts;
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(parts.headers)) if (value !== undefined) headers[name] = String(value);
+  let rawJson: string | undefined;
+  let rawPath: { name: string; text: string } | undefined;
+  let rawQuery = '';
+  let rawBody: { contentType: string; body: string } | undefined;
+
+  const canHaveBody = method !== 'GET' && method !== 'HEAD';
+  if (!canHaveBody) body = undefined;
+  if (mutation) {
+    const paramNames = Object.keys(params);
+    let target = mutation.target === 'params' && paramNames.length === 0 ? 'query' : mutation.target;
+    if (target === 'body' && !canHaveBody) target = paramNames.length > 0 ? 'params' : 'query';
+    const kind = mutation.kind === 'rawBody' && !canHaveBody ? 'rawUrl' : mutation.kind;
+    const mutate = (value: unknown, replacement: unknown) => replaceAt(value, pickFrom(placesIn(value), mutation.pick), replacement);
+    const replacementFor = (kind: MutationKind): unknown => {
+      if (kind === 'string') return pickFrom(hostileStrings, mutation.variant);
+      if (kind === 'wrongType') return pickFrom(wrongTypes, mutation.variant);
+      if (kind === 'deepNesting') {
+        rawJson = '{"a":'.repeat(5000) + '1' + '}'.repeat(5000);
+        return rawMarker;
+      }
+      rawJson = pickFrom(rawNumbers, mutation.variant);
+      return rawMarker;
+    };
+    switch (kind) {
+      case 'string':
+      case 'wrongType':
+      case 'deepNesting':
+      case 'rawNumber':
+        if (target === 'body') body = mutate(body ?? {}, replacementFor(kind));
+        else if (target === 'params') {
+          const name = pickFrom(paramNames, mutation.pick);
+          const value = kind === 'string' ? pickFrom(hostileStrings, mutation.variant) : kind === 'wrongType' ? JSON.stringify(pickFrom(wrongTypes, mutation.variant)) : pickFrom(rawNumbers, mutation.variant);
+          // Path parameters stay within Node's header size limit: 8 KB at most.
+          params = { ...params, [name]: value.slice(0, 8192) };
+        } else {
+          const names = Object.keys(query);
+          const name = names.length > 0 ? pickFrom(names, mutation.pick) : 'q';
+          const value = kind === 'string' ? pickFrom(hostileStrings, mutation.variant).slice(0, 4096) : kind === 'wrongType' ? pickFrom(wrongTypes, mutation.variant) : pickFrom(rawNumbers, mutation.variant);
+          query = { ...query, [name]: value };
+        }
+        break;
+      case 'extraFields':
+        if (canHaveBody) body = { ...(body && typeof body === 'object' && !Array.isArray(body) ? body : {}), [pickFrom(hostileStrings, mutation.variant).slice(0, 256)]: pickFrom(wrongTypes, mutation.pick) };
+        else query = { ...query, [pickFrom(hostileStrings, mutation.variant).slice(0, 256)]: '1' };
+        break;
+      case 'rawBody':
+        rawBody = pickFrom(rawBodies(), mutation.variant);
+        break;
+      case 'rawUrl': {
+        const text = pickFrom(rawUrlParts, mutation.variant);
+        if (target === 'params') rawPath = { name: pickFrom(paramNames, mutation.pick), text };
+        else rawQuery = `${encodePart(pickFrom(Object.keys(query).concat('q'), mutation.pick))}=${text}`;
+        break;
+      }
+      case 'repeatedQuery': {
+        const names = Object.keys(query).concat('page');
+        const name = pickFrom(names, mutation.pick);
+        query = { ...query, [name]: [query[name] ?? '1', pickFrom(hostileStrings, mutation.variant).slice(0, 512), '2'] };
+        break;
+      }
+      case 'hugeHeader':
+        // Within Node's 16 KB header limit, so the request reaches the app.
+        headers[pickFrom(['x-request-id', 'last-event-id', 'x-forwarded-for', 'accept-language', 'cookie'], mutation.variant)] = pickFrom(['x'.repeat(8192), '\u00ff\u00fe', '1'.repeat(200), 'a, b, c', 'token=' + 'y'.repeat(4000)], mutation.pick);
+        break;
+    }
+  }
+
+  const path = url.replace(/:([A-Za-z_]+)/g, (_match, name: string) => {
+    if (rawPath?.name === name) return rawPath.text;
+    const value = params[name];
+    return encodePart(value === undefined ? '' : typeof value === 'string' ? value : JSON.stringify(value));
+  });
+  const encodedQuery = [queryString(query), rawQuery].filter(Boolean).join('&');
+  if (rawBody) return { method, path, query: encodedQuery, headers: { ...headers, 'content-type': rawBody.contentType }, body: rawBody.body };
+  if (body === undefined) return { method, path, query: encodedQuery, headers };
+  let text = JSON.stringify(body) ?? 'null';
+  if (rawJson !== undefined) text = text.replace(JSON.stringify(rawMarker), rawJson);
+  return { method, path, query: encodedQuery, headers: { ...headers, 'content-type': 'application/json' }, body: text };
+}
