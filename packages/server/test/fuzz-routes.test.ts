@@ -2,7 +2,7 @@ import { startFakeLlm, type FakeLlm } from '../../fake-llm/src/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RouteAccess } from '../src/http/access.js';
 import { signUp } from './support/factories.js';
-import { fuzzRoute, refreshFixtures, type Caller, type FuzzStats, type Spare } from './support/fuzz/harness.js';
+import { fuzzRoute, refreshFixtures, type Caller, type FuzzFailure, type FixtureState, type FuzzStats } from './support/fuzz/harness.js';
 import { startWithUsers } from './support/start-with-users.js';
 import type { TestApp } from './support/test-app.js';
 import { testDialect } from './support/test-database.js';
@@ -13,6 +13,8 @@ import { testDialect } from './support/test-database.js';
 // hang, no crash, and every 4xx is `{detail, code}`. Seeded, so a failure replays; PARLEY_FUZZ_RUNS
 // and PARLEY_FUZZ_SEED run it longer or differently.
 const runs = Number(process.env.PARLEY_FUZZ_RUNS ?? 8);
+/** Hostile cases find more than valid ones, so each route gets twice as many. */
+const hostileRuns = 2 * runs;
 const seed = Number(process.env.PARLEY_FUZZ_SEED ?? 20_260_115);
 /** Runs for callers a route refuses anyway (anonymous on a signed-in route, a user on an admin route). */
 const refusedRuns = 2;
@@ -22,8 +24,8 @@ describe(`fuzzing every route from its schemas (${testDialect})`, () => {
   let app: TestApp;
   let routes: RouteAccess[];
   const callers = {} as Record<Caller['name'], Caller>;
-  const spares: Spare[] = [];
-  const stats: FuzzStats = { cases: 0, byClass: {}, routes: new Set() };
+  const fixtures: FixtureState = { spares: [], chats: [] };
+  const stats: FuzzStats = { cases: 0, byClass: {}, routes: new Set(), failures: 0, routeMs: new Map() };
   const started = Date.now();
 
   beforeAll(async () => {
@@ -41,33 +43,41 @@ describe(`fuzzing every route from its schemas (${testDialect})`, () => {
   });
   afterAll(async () => {
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    console.info(`fuzz (${testDialect}): ${stats.routes.size} routes, ${stats.cases} cases in ${seconds} s, by status class ${JSON.stringify(stats.byClass)}`);
+    console.info(`fuzz (${testDialect}): ${stats.routes.size} routes, ${stats.cases} cases in ${seconds} s, by status class ${JSON.stringify(stats.byClass)}, ${stats.failures} breaking the rules`);
+    const slowest = [...stats.routeMs].sort((a, b) => b[1] - a[1]).slice(0, 5);
+    console.info(`fuzz (${testDialect}): slowest routes ${slowest.map(([route, ms]) => `${route} ${(ms / 1000).toFixed(1)} s`).join(', ')}`);
     await app?.close();
     await fake?.close();
   });
 
   /** The runs `caller` gets on `route`: fewer where the route refuses it anyway. */
-  function runsFor(route: RouteAccess, caller: Caller['name']): number {
+  function runsFor(route: RouteAccess, caller: Caller['name'], hostile: boolean): number {
     const isRefused =
       (caller === 'anonymous' && route.access !== 'public') ||
       (caller === 'pending' && (route.access === 'verified' || route.access === 'admin')) ||
       (caller === 'user' && route.access === 'admin');
-    return isRefused ? refusedRuns : runs;
+    return isRefused ? refusedRuns : hostile ? hostileRuns : runs;
   }
 
   it('answers every route, as an admin, a user, a pending user and nobody: no 5xx, no hang, every 4xx is {detail, code}', async () => {
-    const failures: string[] = [];
+    const failures: FuzzFailure[] = [];
     for (const route of routes) {
       // Once per route: what earlier cases deleted, signed out or switched off is back.
-      const pools = await refreshFixtures(app, fake, callers.admin, callers.user, spares);
+      const pools = await refreshFixtures(app, fake, callers.admin, callers.user, fixtures);
       for (const caller of ['admin', 'user', 'pending', 'anonymous'] as const) {
         for (const hostile of [false, true]) {
-          const failure = await fuzzRoute(app, route, callers[caller], pools, { runs: runsFor(route, caller), hostile, seed, stats });
-          if (failure) failures.push(failure.slice(0, 3000));
+          failures.push(...(await fuzzRoute(app, route, callers[caller], pools, { runs: runsFor(route, caller, hostile), hostile, seed, stats })));
         }
       }
     }
-    expect(failures).toEqual([]);
+    // One line per route, caller and kind of problem, with its first example.
+    const summary = new Map<string, string>();
+    for (const failure of failures) {
+      const key = `${failure.route} as ${failure.caller}: ${failure.problem.replace(/:.*$/s, '')}`;
+      if (!summary.has(key)) summary.set(key, `${key} (${failure.mode}) e.g. ${failure.problem.slice(0, 200)} <- ${failure.request}`);
+    }
+    stats.failures = failures.length;
+    expect([...summary.values()]).toEqual([]);
   }, 900_000);
 
   it('is still up and ready afterwards', async () => {

@@ -139,3 +139,51 @@ describe('client request ids', () => {
     }
   });
 });
+
+describe('malformed URLs and HTTP, and per-field limits', () => {
+  let app: TestApp;
+  let admin: TestUser;
+
+  beforeAll(async () => {
+    app = await startTestApp();
+    admin = await signUp(app, { name: 'Admin' });
+  });
+  afterAll(() => app.close());
+
+  const expectShape = (response: { status: number; body: unknown }, status: number, code: string) => {
+    expect(response.status).toBe(status);
+    expect(response.body).toEqual({ detail: expect.any(String), code });
+  };
+
+  it('answers a path that is not valid percent-encoded UTF-8 with {detail, code}', async () => {
+    for (const path of ['/api/v1/chats/%E0%A4%A', '/api/v1/chats/%C0%80', '/api/v1/files/%FF%FE/content']) {
+      const response = await app.request('GET', path, { token: admin.token });
+      expectShape(response, 400, 'invalid_input');
+      expect(response.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    }
+  });
+
+  it('answers an over-long path parameter with 414 {detail, code}', async () => {
+    expectShape(await app.request('GET', `/api/v1/users/${'x'.repeat(5000)}`, { token: admin.token }), 414, 'invalid_input');
+  });
+
+  it('answers headers over the HTTP parser limit with 431 {detail, code}', async () => {
+    expectShape(await app.request('GET', '/api/config', { headers: { 'x-padding': 'p'.repeat(20_000) } }), 431, 'invalid_input');
+  });
+
+  it('bounds the open-ended JSON fields a chat stores: params over 100,000 characters are refused', async () => {
+    const params = { system: 's'.repeat(100_000) };
+    const response = await app.request<ErrorBody>('POST', '/api/v1/chats/new', { token: admin.token, body: { chat: { params } } });
+    expect(response.status).toBe(400);
+    expect(response.body.code).toBe('validation_failed');
+    expect(response.body.detail).toMatch(/chat\.params/);
+    const fits = await app.request('POST', '/api/v1/chats/new', { token: admin.token, body: { chat: { params: { system: 's'.repeat(99_000) } } } });
+    expect(fits.status).toBe(200);
+  });
+
+  it('bounds time parameters to 64 characters', async () => {
+    const response = await app.request<ErrorBody>('GET', `/api/v1/analytics/summary?from=${'1'.repeat(65)}`, { token: admin.token });
+    expect(response.status).toBe(400);
+    expect(response.body.detail).toMatch(/from.*64/);
+  });
+});

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { boundedJson, boundedJsonObject, maxKeys } from '../../http/bounded.js';
 
 /** Bound for chat and message ids (Open WebUI uses UUIDs; completions accepts up to 64). */
 export const idSchema = z.string().min(1).max(64);
@@ -6,7 +7,10 @@ export const idSchema = z.string().min(1).max(64);
 export const titleSchema = z.string().trim().min(1).max(200);
 const contentSchema = z.string().max(1_000_000);
 const roleSchema = z.enum(['system', 'user', 'assistant']);
-const jsonObject = z.record(z.string(), z.unknown());
+/** Open-ended objects stored as given (params, usage, info, meta): generous, but bounded. */
+const jsonObject = boundedJsonObject(100_000);
+/** Most messages in one chat (array or history). */
+const maxMessages = 10_000;
 /** Epoch seconds as Open WebUI writes them; values past year 5000 are read as milliseconds. */
 const epochSchema = z.number().nonnegative().max(1e13);
 
@@ -17,7 +21,7 @@ const messageError = z.union([z.string().max(100_000), z.boolean(), z.looseObjec
 export const messageJson = z.looseObject({
   id: idSchema.optional(),
   parentId: idSchema.nullish(),
-  childrenIds: z.array(idSchema).max(10_000).nullish(),
+  childrenIds: z.array(idSchema).max(maxMessages).nullish(),
   role: roleSchema,
   content: contentSchema.default(''),
   model: z.string().max(256).nullish(),
@@ -26,7 +30,8 @@ export const messageJson = z.looseObject({
   error: messageError.optional(),
   usage: jsonObject.nullish(),
   info: jsonObject.nullish(),
-  files: z.array(z.unknown()).max(100).nullish(),
+  // An attached file's record may carry its extracted text, or an image inline as a data: URL.
+  files: z.array(boundedJson(20_000_000)).max(100).nullish(),
 });
 export type MessageJson = z.infer<typeof messageJson>;
 
@@ -37,11 +42,11 @@ export const chatJson = z.looseObject({
   params: jsonObject.nullish(),
   history: z
     .looseObject({
-      messages: z.record(idSchema, messageJson),
+      messages: z.record(idSchema, messageJson).refine(maxKeys(maxMessages), `must hold at most ${maxMessages} messages`),
       currentId: idSchema.nullish(),
     })
     .nullish(),
-  messages: z.array(messageJson).max(10_000).nullish(),
+  messages: z.array(messageJson).max(maxMessages).nullish(),
 });
 export type ChatJson = z.infer<typeof chatJson>;
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { boundedJson } from '../../http/bounded.js';
 
 const contentPart = z.looseObject({ type: z.string().max(64) });
 
@@ -31,7 +32,8 @@ export const completionBody = z.looseObject({
   /** Answer `parent_id` (a user message) again, making a sibling answer instead of a new user message. */
   regenerate: z.boolean().optional(),
   /** File ids attached to the user message. */
-  files: z.array(z.unknown()).max(50).optional(),
+  // Open WebUI sends whole file records, extracted text included.
+  files: z.array(boundedJson(1_000_000)).max(50).optional(),
 });
 export type CompletionBody = z.infer<typeof completionBody>;
 

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import fc from 'fast-check';
 import type { FakeLlm } from '../../../../fake-llm/src/index.js';
 import type { RouteAccess } from '../../../src/http/access.js';
@@ -46,6 +47,10 @@ export interface FuzzStats {
   cases: number;
   byClass: Record<string, number>;
   routes: Set<string>;
+  /** Cases that broke the rules. */
+  failures: number;
+  /** Milliseconds spent per route, to see where the time goes. */
+  routeMs: Map<string, number>;
 }
 
 /** Routes whose successful answer is an endless event stream: only its head is read. */
@@ -99,8 +104,16 @@ export async function keepSignedIn(app: TestApp, caller: Caller): Promise<void> 
   caller.token = session.body.token;
 }
 
-/** A fresh chat with a user message and an answer under it, for `owner`; answers the ids. */
-async function chatWithMessages(app: TestApp, owner: Caller): Promise<{ chatId: string; messageIds: string[] }> {
+/** A chat of `owner` with a user message and an answer under it, kept while it exists. */
+interface FixtureChat {
+  owner: Caller;
+  chatId: string;
+  messageIds: string[];
+}
+
+/** `chat` when it still exists, else a fresh one for the same owner: cases delete chats. */
+async function ensureChat(app: TestApp, owner: Caller, chat?: FixtureChat): Promise<FixtureChat> {
+  if (chat && (await app.request('GET', `/api/v1/chats/${chat.chatId}`, { token: owner.token })).status === 200) return chat;
   const [first, second] = [randomUUID(), randomUUID()];
   const history = {
     currentId: second,
@@ -111,19 +124,27 @@ async function chatWithMessages(app: TestApp, owner: Caller): Promise<{ chatId: 
   };
   const response = await app.request<Chat>('POST', '/api/v1/chats/new', { token: owner.token, body: { chat: { title: 'Fuzz fixture', models: ['fake-model'], history } } });
   if (response.status !== 200) throw new Error(`fixture chat: ${response.status} ${JSON.stringify(response.body)}`);
-  return { chatId: response.body.id, messageIds: [first, second] };
+  return { owner, chatId: response.body.id, messageIds: [first, second] };
+}
+
+/** What the fixtures keep between routes: the accounts cases act on and the fixture chats. */
+export interface FixtureState {
+  spares: Spare[];
+  chats: FixtureChat[];
 }
 
 /**
  * Makes sure what the cases point at exists (chats, spare accounts to act on, a connection to the fake
  * model server, a preset, a file), undoing what earlier cases deleted or switched off; answers the ids.
  */
-export async function refreshFixtures(app: TestApp, fake: FakeLlm, admin: Caller, user: Caller, spares: Spare[]): Promise<Pools> {
+export async function refreshFixtures(app: TestApp, fake: FakeLlm, admin: Caller, user: Caller, state: FixtureState): Promise<Pools> {
+  const { spares } = state;
   await keepSignedIn(app, admin);
   await keepSignedIn(app, user);
   await app.request('POST', '/api/v1/auths/admin/config', { token: admin.token, body: { ENABLE_SIGNUP: true, DEFAULT_USER_ROLE: 'pending' } });
 
-  const chats = await Promise.all([chatWithMessages(app, admin), chatWithMessages(app, user)]);
+  state.chats = await Promise.all([admin, user].map((owner) => ensureChat(app, owner, state.chats.find((chat) => chat.owner === owner))));
+  const chats = state.chats;
 
   const listed = await app.request<UserList>('GET', '/api/v1/users/?limit=1000', { token: admin.token });
   const existing = new Set(listed.body.users.map((listedUser) => listedUser.id));
@@ -245,9 +266,25 @@ export function seedOf(text: string, base: number): number {
   return hash | 0;
 }
 
+/** A case that broke the rules: who sent what, and what came back. */
+export interface FuzzFailure {
+  caller: Caller['name'];
+  route: string;
+  mode: 'valid' | 'hostile';
+  problem: string;
+  request: string;
+}
+
+/** `request` in one short line, for a failure report. */
+function describeRequest(request: FuzzRequest): string {
+  const query = request.query ? `?${request.query.slice(0, 200)}` : '';
+  const body = request.body === undefined ? '' : ` ${request.headers['content-type'] ?? ''} ${request.body.slice(0, 300)}`;
+  return `${request.method} ${request.path.slice(0, 200)}${query}${body}`;
+}
+
 /**
- * Runs `runs` cases of `route` for `caller`, schema-valid or hostile; answers the first case that broke
- * the rules (fast-check stops there), or undefined.
+ * Runs `runs` cases of `route` for `caller`, schema-valid or hostile, and answers every case that
+ * broke the rules (all of them, not only the first, so a run counts what it found).
  */
 export async function fuzzRoute(
   app: TestApp,
@@ -255,9 +292,12 @@ export async function fuzzRoute(
   caller: Caller,
   pools: Pools,
   options: { runs: number; hostile: boolean; seed: number; stats: FuzzStats },
-): Promise<string | undefined> {
+): Promise<FuzzFailure[]> {
   const { stats } = options;
+  const mode = options.hostile ? 'hostile' : 'valid';
+  const failures: FuzzFailure[] = [];
   const mutations = options.hostile ? mutationArbitrary : fc.constant(undefined);
+  const started = performance.now();
   const property = fc.asyncProperty(partsArbitrary(route, pools), mutations, async (parts, mutation) => {
     const request = buildRequest(route.method, route.url, parts, mutation);
     const outcome = await send(app, request, caller, route.url);
@@ -265,11 +305,11 @@ export async function fuzzRoute(
     const statusClass = outcome.status === 0 ? 'unsent' : `${Math.floor(outcome.status / 100)}xx`;
     stats.byClass[statusClass] = (stats.byClass[statusClass] ?? 0) + 1;
     if (outcome.status === 401) await keepSignedIn(app, caller);
-    if (outcome.problem) throw new Error(`${outcome.problem}\n  request: ${request.method} ${request.path.slice(0, 300)}?${request.query.slice(0, 300)} body ${(request.body ?? '').slice(0, 500)}`);
+    if (outcome.problem) failures.push({ caller: caller.name, route: `${route.method} ${route.url}`, mode, problem: outcome.problem, request: describeRequest(request) });
   });
-  const details = await fc.check(property, { numRuns: options.runs, seed: seedOf(`${caller.name} ${route.method} ${route.url} ${options.hostile}`, options.seed), endOnFailure: true });
-  stats.routes.add(`${route.method} ${route.url}`);
-  if (!details.failed) return undefined;
-  const error = details.errorInstance as Error | undefined;
-  return `${caller.name} ${route.method} ${route.url} (${options.hostile ? 'hostile' : 'valid'}, seed ${details.seed}, path ${details.counterexamplePath}): ${error?.message ?? 'failed'}`;
+  await fc.assert(property, { numRuns: options.runs, seed: seedOf(`${caller.name} ${route.method} ${route.url} ${mode}`, options.seed) });
+  const name = `${route.method} ${route.url}`;
+  stats.routes.add(name);
+  stats.routeMs.set(name, (stats.routeMs.get(name) ?? 0) + performance.now() - started);
+  return failures;
 }

@@ -56,6 +56,12 @@ export const hostileStrings: readonly string[] = [
   'A'.repeat(70_000),
 ];
 
+/** NUL in the places clients put it by mistake or on purpose; drawn as often as all other strings together. */
+const nulStrings: readonly string[] = ['\u0000', 'a\u0000', '\u0000b', 'a\u0000b', '%00\u0000', '\u0000'.repeat(3)];
+
+/** The hostile strings a case draws from: NUL weighted up, since PostgreSQL refuses it in text. */
+const stringPool: readonly string[] = [...hostileStrings, ...Array.from({ length: Math.ceil(hostileStrings.length / nulStrings.length) }, () => nulStrings).flat()];
+
 /** JSON values of the wrong type for almost any field. */
 const wrongTypes: readonly unknown[] = [null, true, 0, -1, 1.5, 2 ** 53 + 2, -(2 ** 63), 1e308, '', 'text', [], [1, 'a', null], {}, { a: { b: [] } }];
 
@@ -110,7 +116,11 @@ export interface Mutation {
 
 /** The arbitrary of hostile changes. */
 export const mutationArbitrary: fc.Arbitrary<Mutation> = fc.record({
-  kind: fc.constantFrom<MutationKind>('string', 'string', 'string', 'wrongType', 'wrongType', 'deepNesting', 'rawNumber', 'extraFields', 'rawBody', 'rawUrl', 'repeatedQuery', 'hugeHeader'),
+  kind: fc.oneof(
+    { arbitrary: fc.constant<MutationKind>('string'), weight: 6 },
+    { arbitrary: fc.constant<MutationKind>('wrongType'), weight: 2 },
+    { arbitrary: fc.constantFrom<MutationKind>('deepNesting', 'rawNumber', 'extraFields', 'rawBody', 'rawUrl', 'repeatedQuery', 'hugeHeader'), weight: 4 },
+  ),
   target: fc.constantFrom<Mutation['target']>('body', 'params', 'query'),
   pick: fc.nat(),
   variant: fc.nat(),
@@ -131,6 +141,20 @@ function placesIn(value: unknown, path: (string | number)[] = [], into: (string 
   if (Array.isArray(value)) value.forEach((item, i) => placesIn(item, [...path, i], into));
   else if (value && typeof value === 'object') for (const [key, item] of Object.entries(value)) placesIn(item, [...path, key], into);
   return into;
+}
+
+/** The places in a JSON value that hold no object or array (the root when it has none). */
+function leavesIn(value: unknown): (string | number)[][] {
+  const leaves = placesIn(value).filter((path) => {
+    const at = valueAt(value, path);
+    return at === null || typeof at !== 'object';
+  });
+  return leaves.length > 0 ? leaves : [[]];
+}
+
+/** The value at `path` in `value`. */
+function valueAt(value: unknown, path: (string | number)[]): unknown {
+  return path.reduce<unknown>((node, key) => (node as Record<string | number, unknown> | undefined)?.[key], value);
 }
 
 /** `value` with the place at `path` replaced by `replacement` (copied, the original is left alone). */
@@ -176,9 +200,18 @@ export function buildRequest(method: string, url: string, parts: RequestParts, m
     let target = mutation.target === 'params' && paramNames.length === 0 ? 'query' : mutation.target;
     if (target === 'body' && !canHaveBody) target = paramNames.length > 0 ? 'params' : 'query';
     const kind = mutation.kind === 'rawBody' && !canHaveBody ? 'rawUrl' : mutation.kind;
-    const mutate = (value: unknown, replacement: unknown) => replaceAt(value, pickFrom(placesIn(value), mutation.pick), replacement);
-    const replacementFor = (kind: MutationKind): unknown => {
-      if (kind === 'string') return pickFrom(hostileStrings, mutation.variant);
+    // Strings mostly land on leaves (where the fields are); other kinds anywhere, the root included.
+    const mutate = (value: unknown, replacement: (current: unknown) => unknown) => {
+      const path = pickFrom(kind === 'string' ? leavesIn(value) : placesIn(value), mutation.pick);
+      return replaceAt(value, path, replacement(valueAt(value, path)));
+    };
+    const hostileString = (current: unknown) => {
+      const text = pickFrom(stringPool, mutation.variant);
+      // Half the time inside the field's own value, so its other rules (length, format) still hold.
+      return typeof current === 'string' && Math.floor(mutation.variant / stringPool.length) % 2 === 1 ? `${current}${text}` : text;
+    };
+    const replacementFor = (kind: MutationKind, current: unknown): unknown => {
+      if (kind === 'string') return hostileString(current);
       if (kind === 'wrongType') return pickFrom(wrongTypes, mutation.variant);
       if (kind === 'deepNesting') {
         rawJson = '{"a":'.repeat(5000) + '1' + '}'.repeat(5000);
@@ -192,16 +225,16 @@ export function buildRequest(method: string, url: string, parts: RequestParts, m
       case 'wrongType':
       case 'deepNesting':
       case 'rawNumber':
-        if (target === 'body') body = mutate(body ?? {}, replacementFor(kind));
+        if (target === 'body') body = mutate(body ?? {}, (current) => replacementFor(kind, current));
         else if (target === 'params') {
           const name = pickFrom(paramNames, mutation.pick);
-          const value = kind === 'string' ? pickFrom(hostileStrings, mutation.variant) : kind === 'wrongType' ? JSON.stringify(pickFrom(wrongTypes, mutation.variant)) : pickFrom(rawNumbers, mutation.variant);
+          const value = kind === 'string' ? hostileString(params[name]) : kind === 'wrongType' ? JSON.stringify(pickFrom(wrongTypes, mutation.variant)) : pickFrom(rawNumbers, mutation.variant);
           // Path parameters stay within Node's header size limit: 8 KB at most.
           params = { ...params, [name]: value.slice(0, 8192) };
         } else {
           const names = Object.keys(query);
           const name = names.length > 0 ? pickFrom(names, mutation.pick) : 'q';
-          const value = kind === 'string' ? pickFrom(hostileStrings, mutation.variant).slice(0, 4096) : kind === 'wrongType' ? pickFrom(wrongTypes, mutation.variant) : pickFrom(rawNumbers, mutation.variant);
+          const value = kind === 'string' ? hostileString(query[name]).slice(0, 4096) : kind === 'wrongType' ? pickFrom(wrongTypes, mutation.variant) : pickFrom(rawNumbers, mutation.variant);
           query = { ...query, [name]: value };
         }
         break;
