@@ -1,5 +1,4 @@
 import type { ModelInfo } from '@parley/wire';
-import type { ConnectionType } from '../../platform/db/schema.js';
 import type { UpstreamTarget } from '../../platform/llm/types.js';
 
 /** A model as listed by GET /api/models: the wire shape. */
