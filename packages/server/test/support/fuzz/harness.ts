@@ -6,7 +6,7 @@ import type { RouteAccess } from '../../../src/http/access.js';
 import { closedPort } from '../ports.js';
 import type { TestApp } from '../test-app.js';
 import type { Chat, Connection, Preset, Session, UploadedFile, UserList } from '../wire.js';
-import { buildRequest, mutationArbitrary, type FuzzRequest, type RequestParts } from './hostile.js';
+import { buildRequest, mutationArbitrary, sweepMutations, type FuzzRequest, type Mutation, type RequestParts } from './hostile.js';
 import { arbitraryOf, type FieldOverride } from './zod-arbitrary.js';
 
 /** Who sends a case: a signed-in account (re-signed in when a case signs it out) or nobody. */
@@ -52,6 +52,8 @@ export interface FuzzStats {
   /** Milliseconds spent per route, to see where the time goes. */
   routeMs: Map<string, number>;
 }
+
+const trace = process.env.PARLEY_FUZZ_TRACE;
 
 /** Routes whose successful answer is an endless event stream: only its head is read. */
 const endlessStreams = new Set(['/api/v1/events']);
@@ -239,22 +241,22 @@ function fieldOverride(routeUrl: string, pools: Pools): FieldOverride {
   };
 }
 
-/** The arbitrary of schema-valid request parts for `route` (params, query, headers, body). */
-export function partsArbitrary(route: RouteAccess, pools: Pools): fc.Arbitrary<RequestParts> {
+/** The arbitrary of schema-valid request parts for `route` (params, query, headers, body); `complete`: every field. */
+export function partsArbitrary(route: RouteAccess, pools: Pools, complete = false): fc.Arbitrary<RequestParts> {
   const schema = (route.schema ?? {}) as { params?: unknown; querystring?: unknown; headers?: unknown; body?: unknown };
   const override = fieldOverride(route.url, pools);
   const paramNames = [...route.url.matchAll(/:([A-Za-z_]+)/g)].map((match) => match[1]!);
   const params = schema.params
-    ? arbitraryOf(schema.params, override)
+    ? arbitraryOf(schema.params, override, complete)
     : fc.record(Object.fromEntries(paramNames.map((name) => [name, override(name, fc.string({ minLength: 1, maxLength: 40 }))])));
   // Only the headers the schema names: a random header name could not even be sent.
   const headerShape = (schema.headers as { shape?: Record<string, unknown> } | undefined)?.shape ?? {};
   const headers = fc.record(Object.fromEntries(Object.entries(headerShape).map(([name, field]) => [name, arbitraryOf(field, override)])), { requiredKeys: [] });
   const hasBody = route.method !== 'GET' && route.method !== 'HEAD';
-  const body = schema.body ? arbitraryOf(schema.body, override) : hasBody ? fc.option(fc.jsonValue({ maxDepth: 2 }), { nil: undefined }) : fc.constant(undefined);
+  const body = schema.body ? arbitraryOf(schema.body, override, complete) : hasBody ? fc.option(fc.jsonValue({ maxDepth: 2 }), { nil: undefined }) : fc.constant(undefined);
   return fc.record({
     params: params as fc.Arbitrary<Record<string, unknown>>,
-    query: (schema.querystring ? arbitraryOf(schema.querystring, override) : fc.constant({})) as fc.Arbitrary<Record<string, unknown>>,
+    query: (schema.querystring ? arbitraryOf(schema.querystring, override, complete) : fc.constant({})) as fc.Arbitrary<Record<string, unknown>>,
     headers: headers as fc.Arbitrary<Record<string, unknown>>,
     body,
   });
@@ -271,7 +273,7 @@ export function seedOf(text: string, base: number): number {
 export interface FuzzFailure {
   caller: Caller['name'];
   route: string;
-  mode: 'valid' | 'hostile';
+  mode: 'valid' | 'hostile' | 'sweep';
   problem: string;
   request: string;
 }
@@ -283,6 +285,35 @@ function describeRequest(request: FuzzRequest): string {
   return `${request.method} ${request.path.slice(0, 200)}${query}${body}`;
 }
 
+let freshCount = 0;
+
+/**
+ * `parts` with the fields that must be unique renewed (a sign-up's email, a created preset's id), so a
+ * sweep's mutations of an accepted request are not all refused as duplicates of it.
+ */
+function freshen(route: RouteAccess, parts: RequestParts): RequestParts {
+  const body = parts.body;
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return parts;
+  const fields = { ...(body as Record<string, unknown>) };
+  freshCount += 1;
+  if (typeof fields.email === 'string') fields.email = `fresh-${freshCount}-${fields.email}`;
+  if (route.url.endsWith('/create') && typeof fields.id === 'string') fields.id = `${fields.id.slice(0, 100)}-${freshCount}`;
+  return { ...parts, body: fields };
+}
+
+/** Sends one case and records it: its status class, and a failure when it broke the rules; answers the status. */
+async function runCase(app: TestApp, route: RouteAccess, caller: Caller, request: FuzzRequest, mode: FuzzFailure['mode'], stats: FuzzStats, failures: FuzzFailure[]): Promise<number> {
+  const outcome = await send(app, request, caller, route.url);
+  // PARLEY_FUZZ_TRACE=<part of a route> prints that route's cases, to see what a run sends.
+  if (trace && `${route.method} ${route.url}`.includes(trace)) console.info(`${mode} ${caller.name} ${outcome.status} ${describeRequest(request).slice(0, 300)}`);
+  stats.cases += 1;
+  const statusClass = outcome.status === 0 ? 'unsent' : `${Math.floor(outcome.status / 100)}xx`;
+  stats.byClass[statusClass] = (stats.byClass[statusClass] ?? 0) + 1;
+  if (outcome.status === 401) await keepSignedIn(app, caller);
+  if (outcome.problem) failures.push({ caller: caller.name, route: `${route.method} ${route.url}`, mode, problem: outcome.problem, request: describeRequest(request) });
+  return outcome.status;
+}
+
 /**
  * Runs `runs` cases of `route` for `caller`, schema-valid or hostile, and answers every case that
  * broke the rules (all of them, not only the first, so a run counts what it found).
@@ -292,23 +323,35 @@ export async function fuzzRoute(
   route: RouteAccess,
   caller: Caller,
   pools: Pools,
-  options: { runs: number; hostile: boolean; seed: number; stats: FuzzStats },
+  options: { runs: number; mode: FuzzFailure['mode']; seed: number; stats: FuzzStats },
 ): Promise<FuzzFailure[]> {
-  const { stats } = options;
-  const mode = options.hostile ? 'hostile' : 'valid';
+  const { stats, mode } = options;
   const failures: FuzzFailure[] = [];
-  const mutations = options.hostile ? mutationArbitrary : fc.constant(undefined);
   const started = performance.now();
-  const property = fc.asyncProperty(partsArbitrary(route, pools), mutations, async (parts, mutation) => {
-    const request = buildRequest(route.method, route.url, parts, mutation);
-    const outcome = await send(app, request, caller, route.url);
-    stats.cases += 1;
-    const statusClass = outcome.status === 0 ? 'unsent' : `${Math.floor(outcome.status / 100)}xx`;
-    stats.byClass[statusClass] = (stats.byClass[statusClass] ?? 0) + 1;
-    if (outcome.status === 401) await keepSignedIn(app, caller);
-    if (outcome.problem) failures.push({ caller: caller.name, route: `${route.method} ${route.url}`, mode, problem: outcome.problem, request: describeRequest(request) });
-  });
-  await fc.assert(property, { numRuns: options.runs, seed: seedOf(`${caller.name} ${route.method} ${route.url} ${mode}`, options.seed) });
+  const seed = seedOf(`${caller.name} ${route.method} ${route.url} ${mode}`, options.seed);
+  if (mode === 'sweep') {
+    // A base the route accepts (so a mutation is what gets refused), with as many fields as can be,
+    // then each of its single-place mutations.
+    const candidates = [...fc.sample(partsArbitrary(route, pools, true), { numRuns: 4, seed }), ...fc.sample(partsArbitrary(route, pools), { numRuns: 16, seed })];
+    const accepted: RequestParts[] = [];
+    for (const candidate of candidates) {
+      if (accepted.length >= 2) break;
+      const status = await runCase(app, route, caller, buildRequest(route.method, route.url, candidate), mode, stats, failures);
+      if (status >= 200 && status < 300) accepted.push(candidate);
+    }
+    const size = (parts: RequestParts) => sweepMutations(route.method, parts).length;
+    const bases = accepted.length > 0 ? accepted : [candidates[0]!];
+    const base = bases.reduce((fullest, parts) => (size(parts) > size(fullest) ? parts : fullest));
+    for (const mutation of sweepMutations(route.method, base)) {
+      await runCase(app, route, caller, buildRequest(route.method, route.url, freshen(route, base), mutation), mode, stats, failures);
+    }
+  } else {
+    const mutations: fc.Arbitrary<Mutation | undefined> = mode === 'hostile' ? mutationArbitrary : fc.constant(undefined);
+    const property = fc.asyncProperty(partsArbitrary(route, pools), mutations, async (parts, mutation) => {
+      await runCase(app, route, caller, buildRequest(route.method, route.url, parts, mutation), mode, stats, failures);
+    });
+    await fc.assert(property, { numRuns: options.runs, seed });
+  }
   const name = `${route.method} ${route.url}`;
   stats.routes.add(name);
   stats.routeMs.set(name, (stats.routeMs.get(name) ?? 0) + performance.now() - started);

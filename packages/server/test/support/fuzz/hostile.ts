@@ -112,19 +112,47 @@ export interface Mutation {
   target: 'body' | 'params' | 'query';
   pick: number;
   variant: number;
+  /** A sweep's exact place (a body path, or `[name]` of a parameter): NUL appended there, or deep nesting added. */
+  at?: (string | number)[];
 }
 
 /** The arbitrary of hostile changes. */
 export const mutationArbitrary: fc.Arbitrary<Mutation> = fc.record({
+  // Weighted towards what broke before: NUL (in strings) and deep nesting.
   kind: fc.oneof(
-    { arbitrary: fc.constant<MutationKind>('string'), weight: 6 },
+    { arbitrary: fc.constant<MutationKind>('string'), weight: 5 },
+    { arbitrary: fc.constant<MutationKind>('deepNesting'), weight: 3 },
     { arbitrary: fc.constant<MutationKind>('wrongType'), weight: 2 },
-    { arbitrary: fc.constantFrom<MutationKind>('deepNesting', 'rawNumber', 'extraFields', 'rawBody', 'rawUrl', 'repeatedQuery', 'hugeHeader'), weight: 4 },
+    { arbitrary: fc.constantFrom<MutationKind>('rawNumber', 'extraFields', 'rawBody', 'rawUrl', 'repeatedQuery', 'hugeHeader'), weight: 6 },
   ),
   target: fc.constantFrom<Mutation['target']>('body', 'params', 'query'),
   pick: fc.nat(),
   variant: fc.nat(),
 });
+
+/** Most single-place mutations a sweep sends per route. */
+const maxSweep = 60;
+
+/**
+ * Every single-place mutation of one valid request that broke a database before: NUL appended to each
+ * string of the body and to each path and query parameter, and deep nesting added to each object of
+ * the body. Random cases reach a given field rarely; a sweep reaches each once.
+ */
+export function sweepMutations(method: string, parts: RequestParts): Mutation[] {
+  const sweep: Mutation[] = [];
+  const base = { pick: 0, variant: 0 };
+  if (method !== 'GET' && method !== 'HEAD' && parts.body !== undefined) {
+    // Shallow places first: the cap cuts the deepest, which repeat the same fields.
+    for (const path of placesIn(parts.body).sort((a, b) => a.length - b.length)) {
+      const at = valueAt(parts.body, path);
+      if (typeof at === 'string') sweep.push({ ...base, kind: 'string', target: 'body', at: path });
+      else if (at !== null && typeof at === 'object' && !Array.isArray(at)) sweep.push({ ...base, kind: 'deepNesting', target: 'body', at: path });
+    }
+  }
+  for (const name of Object.keys(parts.params)) sweep.push({ ...base, kind: 'string', target: 'params', at: [name] });
+  for (const [name, value] of Object.entries(parts.query)) if (value !== undefined) sweep.push({ ...base, kind: 'string', target: 'query', at: [name] });
+  return sweep.slice(0, maxSweep);
+}
 
 /** `text` percent-encoded for a URL, lone surrogates included (encodeURIComponent throws on those). */
 function encodePart(text: string): string {
@@ -143,13 +171,24 @@ function placesIn(value: unknown, path: (string | number)[] = [], into: (string 
   return into;
 }
 
-/** The places in a JSON value that hold no object or array (the root when it has none). */
-function leavesIn(value: unknown): (string | number)[][] {
-  const leaves = placesIn(value).filter((path) => {
+/** The places in a JSON value holding a string (else any non-container; the root when there is none). */
+function stringPlacesIn(value: unknown): (string | number)[][] {
+  const places = placesIn(value);
+  const strings = places.filter((path) => typeof valueAt(value, path) === 'string');
+  if (strings.length > 0) return strings;
+  const leaves = places.filter((path) => {
     const at = valueAt(value, path);
     return at === null || typeof at !== 'object';
   });
   return leaves.length > 0 ? leaves : [[]];
+}
+
+/** The places in a JSON value holding a plain object (the root included), where a field can be added. */
+function objectPlacesIn(value: unknown): (string | number)[][] {
+  return placesIn(value).filter((path) => {
+    const at = valueAt(value, path);
+    return at !== null && typeof at === 'object' && !Array.isArray(at);
+  });
 }
 
 /** The value at `path` in `value`. */
@@ -200,12 +239,24 @@ export function buildRequest(method: string, url: string, parts: RequestParts, m
     let target = mutation.target === 'params' && paramNames.length === 0 ? 'query' : mutation.target;
     if (target === 'body' && !canHaveBody) target = paramNames.length > 0 ? 'params' : 'query';
     const kind = mutation.kind === 'rawBody' && !canHaveBody ? 'rawUrl' : mutation.kind;
-    // Strings mostly land on leaves (where the fields are); other kinds anywhere, the root included.
+    // Strings land on string fields; deep nesting half the time goes into a new field of some object
+    // (open-ended ones such as chat params keep it); other kinds replace any place, the root included.
     const mutate = (value: unknown, replacement: (current: unknown) => unknown) => {
-      const path = pickFrom(kind === 'string' ? leavesIn(value) : placesIn(value), mutation.pick);
+      if (mutation.at) {
+        const current = valueAt(value, mutation.at);
+        if (kind === 'deepNesting') return replaceAt(value, mutation.at, { ...(current as Record<string, unknown>), a: replacement(undefined) });
+        return replaceAt(value, mutation.at, replacement(current));
+      }
+      const objects = objectPlacesIn(value);
+      if (kind === 'deepNesting' && objects.length > 0 && mutation.variant % 2 === 0) {
+        const path = pickFrom(objects, mutation.pick);
+        return replaceAt(value, path, { ...(valueAt(value, path) as Record<string, unknown>), a: replacement(undefined) });
+      }
+      const path = pickFrom(kind === 'string' ? stringPlacesIn(value) : placesIn(value), mutation.pick);
       return replaceAt(value, path, replacement(valueAt(value, path)));
     };
     const hostileString = (current: unknown) => {
+      if (mutation.at) return `${typeof current === 'string' ? current : ''}\u0000`;
       const text = pickFrom(stringPool, mutation.variant);
       // Half the time inside the field's own value, so its other rules (length, format) still hold.
       return typeof current === 'string' && Math.floor(mutation.variant / stringPool.length) % 2 === 1 ? `${current}${text}` : text;
@@ -227,13 +278,13 @@ export function buildRequest(method: string, url: string, parts: RequestParts, m
       case 'rawNumber':
         if (target === 'body') body = mutate(body ?? {}, (current) => replacementFor(kind, current));
         else if (target === 'params') {
-          const name = pickFrom(paramNames, mutation.pick);
+          const name = mutation.at ? String(mutation.at[0]) : pickFrom(paramNames, mutation.pick);
           const value = kind === 'string' ? hostileString(params[name]) : kind === 'wrongType' ? JSON.stringify(pickFrom(wrongTypes, mutation.variant)) : pickFrom(rawNumbers, mutation.variant);
           // Path parameters stay within Node's header size limit: 8 KB at most.
           params = { ...params, [name]: value.slice(0, 8192) };
         } else {
           const names = Object.keys(query);
-          const name = names.length > 0 ? pickFrom(names, mutation.pick) : 'q';
+          const name = mutation.at ? String(mutation.at[0]) : names.length > 0 ? pickFrom(names, mutation.pick) : 'q';
           const value = kind === 'string' ? hostileString(query[name]).slice(0, 4096) : kind === 'wrongType' ? pickFrom(wrongTypes, mutation.variant) : pickFrom(rawNumbers, mutation.variant);
           query = { ...query, [name]: value };
         }

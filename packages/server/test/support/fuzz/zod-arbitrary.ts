@@ -41,6 +41,9 @@ export type FieldOverride = (field: string, fromSchema: fc.Arbitrary<unknown>) =
 /** Longest string generated for a field that allows more: long enough to vary, short enough to be quick. */
 const typicalLength = 24;
 
+/** Longest field limit probed with a string of exactly that length. */
+const longestBoundary = 1_000_000;
+
 function checksOf(def: ZodDef): ZodDef[] {
   return (def.checks ?? []).map((check) => check._zod.def);
 }
@@ -77,8 +80,9 @@ function stringArbitrary(schema: unknown, def: ZodDef): fc.Arbitrary<string> {
     fc.string({ minLength: min, maxLength: upTo }),
     fc.string({ minLength: min, maxLength: upTo, unit: 'grapheme' }),
   ];
-  // The longest string the field allows, to probe the column and the code behind it at the limit.
-  if (Number.isFinite(max) && max > 0) variants.push(fc.constantFrom('x', 'é', '😀').map((unit) => unit.repeat(Math.floor(max / unit.length))));
+  // The longest string the field allows, to probe the column and the code behind it at the limit
+  // (up to a megabyte: a longer limit is the body size limit's business).
+  if (max > 0 && max <= longestBoundary) variants.push(fc.constantFrom('x', 'é', '😀').map((unit) => unit.repeat(Math.floor(max / unit.length))));
   return fc.oneof(...variants).filter(fits);
 }
 
@@ -97,26 +101,32 @@ function numberArbitrary(def: ZodDef): fc.Arbitrary<number> {
   return fc.double({ min, max, noNaN: true, noDefaultInfinity: true });
 }
 
-function objectArbitrary(def: ZodDef, override: FieldOverride): fc.Arbitrary<Record<string, unknown>> {
+/** How to generate: field overrides, and `complete` (every optional field present, no extras) for sweeps. */
+interface Generation {
+  override: FieldOverride;
+  complete: boolean;
+}
+
+function objectArbitrary(def: ZodDef, generation: Generation): fc.Arbitrary<Record<string, unknown>> {
   const shape = def.shape ?? {};
   const model: Record<string, fc.Arbitrary<unknown>> = {};
   const requiredKeys: string[] = [];
   for (const [key, field] of Object.entries(shape)) {
-    model[key] = override(key, arbitraryOf(field, override));
-    if (field._zod.optin !== 'optional') requiredKeys.push(key);
+    model[key] = generation.override(key, generate(field, generation));
+    if (generation.complete || field._zod.optin !== 'optional') requiredKeys.push(key);
   }
   const known = fc.record(model, { requiredKeys });
   // A loose object passes unknown fields through (to the upstream, into stored JSON): send some.
   const isLoose = def.catchall && def.catchall._zod.def.type !== 'never';
-  if (!isLoose) return known;
-  const extra = fc.dictionary(fc.string({ minLength: 1, maxLength: 12 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 3 });
-  return fc.tuple(known, extra).map(([fields, extras]) => ({ ...extras, ...fields }));
+  if (!isLoose || generation.complete) return known;
+  const extra = fc.dictionary(fc.string({ minLength: 1, maxLength: 12 }), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 2 });
+  return fc.tuple(known, fc.option(extra, { nil: undefined })).map(([fields, extras]) => ({ ...extras, ...fields }));
 }
 
-/** An arbitrary of inputs the schema accepts (mostly: refinements and transforms are not solved for). */
-export function arbitraryOf(schema: unknown, override: FieldOverride = (_field, fromSchema) => fromSchema): fc.Arbitrary<unknown> {
+function generate(schema: unknown, generation: Generation): fc.Arbitrary<unknown> {
   const def = (schema as ZodNode)._zod.def;
-  const inner = (node: ZodNode | undefined) => (node ? arbitraryOf(node, override) : fc.constant(undefined));
+  const { complete } = generation;
+  const inner = (node: ZodNode | undefined) => (node ? generate(node, generation) : fc.constant(undefined));
   switch (def.type) {
     case 'string':
       return stringArbitrary(schema, def);
@@ -132,13 +142,13 @@ export function arbitraryOf(schema: unknown, override: FieldOverride = (_field, 
       return fc.constant(undefined);
     case 'any':
     case 'unknown':
-      return fc.jsonValue({ maxDepth: 3 });
+      return complete ? fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }), fc.string(), { minKeys: 1, maxKeys: 2 }) : fc.jsonValue({ maxDepth: 3 });
     case 'enum':
       return fc.constantFrom(...Object.values(def.entries ?? {}));
     case 'literal':
       return fc.constantFrom(...(def.values ?? []));
     case 'object':
-      return objectArbitrary(def, override);
+      return objectArbitrary(def, generation);
     case 'array': {
       let min = 0;
       let max = 4;
@@ -146,10 +156,11 @@ export function arbitraryOf(schema: unknown, override: FieldOverride = (_field, 
         if (check.check === 'min_length') min = Number(check.minimum);
         if (check.check === 'max_length') max = Math.min(max, Number(check.maximum));
       }
+      if (complete) [min, max] = [Math.max(min, 1), Math.max(min, 1)];
       return fc.array(inner(def.element), { minLength: min, maxLength: Math.max(min, max) });
     }
     case 'record':
-      return fc.dictionary(inner(def.keyType) as fc.Arbitrary<string>, inner(def.valueType), { maxKeys: 4 });
+      return fc.dictionary(inner(def.keyType) as fc.Arbitrary<string>, inner(def.valueType), { minKeys: complete ? 1 : 0, maxKeys: complete ? 1 : 4 });
     case 'union':
       return fc.oneof(...(def.options ?? []).map((option) => inner(option)));
     case 'intersection':
@@ -157,9 +168,9 @@ export function arbitraryOf(schema: unknown, override: FieldOverride = (_field, 
     case 'optional':
     case 'default':
     case 'prefault':
-      return fc.option(inner(def.innerType), { nil: undefined, freq: 4 });
+      return complete ? inner(def.innerType) : fc.option(inner(def.innerType), { nil: undefined, freq: 4 });
     case 'nullable':
-      return fc.option(inner(def.innerType), { nil: null, freq: 4 });
+      return complete ? inner(def.innerType) : fc.option(inner(def.innerType), { nil: null, freq: 4 });
     case 'readonly':
     case 'catch':
     case 'nonoptional':
@@ -172,4 +183,12 @@ export function arbitraryOf(schema: unknown, override: FieldOverride = (_field, 
       // Kinds the routes do not use (dates, maps, custom…): something JSON, which they will refuse.
       return fc.jsonValue({ maxDepth: 1 });
   }
+}
+
+/**
+ * An arbitrary of inputs the schema accepts (mostly: refinements and transforms are not solved for).
+ * `complete` gives every optional field, one item per list and no unknown fields: the fullest shape.
+ */
+export function arbitraryOf(schema: unknown, override: FieldOverride = (_field, fromSchema) => fromSchema, complete = false): fc.Arbitrary<unknown> {
+  return generate(schema, { override, complete });
 }
