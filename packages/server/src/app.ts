@@ -9,10 +9,12 @@ import { installAccessControl, type RouteAccess } from './http/access.js';
 import { installCrossSiteGuard } from './http/cross-site.js';
 import type { App } from './http/app-types.js';
 import { installRejectedBodyDrain } from './http/body-drain.js';
-import { installErrorHandler } from './http/error-handler.js';
+import { answerClientError, answerFrameworkError, installErrorHandler } from './http/error-handler.js';
 import { httpErrors } from './http/errors.js';
+import { installInputGuard } from './http/input-guard.js';
 import { metricsRoute, startMetricsServer } from './http/metrics-endpoint.js';
 import { installRequestTelemetry } from './http/request-telemetry.js';
+import { requestIdFrom } from './http/request-id.js';
 import { installRequestTracing } from './http/request-tracing.js';
 import { installSecurityHeaders } from './http/security-headers.js';
 import { trustProxyOption } from './http/trust-proxy.js';
@@ -73,19 +75,6 @@ export interface ParleyApp {
   routes: RouteAccess[];
   /** Stops accepting work, waits for in-flight generations, then releases every adapter. */
   close(): Promise<void>;
-}
-
-/**
- * Open WebUI's clients POST actions (pin, archive, …) with a JSON content-type
- * and no body; read that as "no body" instead of malformed JSON.
- */
-function acceptEmptyJsonBodies(app: App): void {
-  const parseJson = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if (body === '' || body.length === 0) return done(null, undefined);
-    return parseJson(request, body.toString(), done);
-  });
 }
 
 /** Composition root: builds the platform adapters, the feature services and their routes. */
@@ -165,10 +154,14 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
     loggerInstance: log as FastifyBaseLogger,
     bodyLimit: config.MAX_BODY_SIZE,
     trustProxy: trustProxyOption(config.TRUST_PROXY),
-    requestIdHeader: 'x-request-id',
+    // A client's X-Request-Id is kept only when short and safe (requestIdFrom); Fastify would take any.
+    requestIdHeader: false,
     // Our onRequest hook answers draining requests with a retryable 503 in our shape; Fastify's own would not.
     return503OnClosing: false,
-    genReqId: () => randomUUID(),
+    genReqId: (request) => requestIdFrom(request.headers['x-request-id']),
+    // Malformed URLs and HTTP get `{detail, code}` like every other refusal.
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
     // Fastify's two lines per request are replaced by one of ours with route, user and duration.
     logController: new LogController({ disableRequestLogging: true }),
   }).withTypeProvider<ZodTypeProvider>();
@@ -188,7 +181,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
       throw httpErrors.unavailable('This instance is shutting down; retry on another');
     }
   });
-  acceptEmptyJsonBodies(app);
+  installInputGuard(app);
   // An early answer (413, 401, …) reaches a client still sending its body, instead of a reset connection.
   installRejectedBodyDrain(app);
   installErrorHandler(app, metrics, await serveWebApp(app, options.webRoot));

@@ -2,6 +2,7 @@
 export type ErrorCode =
   | 'bad_request'
   | 'validation_failed'
+  | 'invalid_input'
   | 'malformed_json'
   | 'unsupported_media_type'
   | 'payload_too_large'

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, FastifySchema } from 'fastify';
 import type { Role } from '../platform/db/schema.js';
 import { httpErrors } from './errors.js';
 
@@ -43,6 +43,8 @@ export interface RouteAccess {
   method: string;
   url: string;
   access: Access;
+  /** The route's params, querystring, headers and body schemas (zod), when it declares them. */
+  schema?: FastifySchema;
 }
 
 /**
@@ -60,7 +62,7 @@ export function installAccessControl(app: FastifyInstance, authenticate: Authent
       if (route.url.startsWith('/*')) return;
       throw new Error(`route ${route.method} ${route.url} declares no config.access`);
     }
-    for (const method of [route.method].flat()) routes.push({ method, url: route.url, access });
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url, access, schema: route.schema });
   });
   app.addHook('onRequest', async (request) => {
     const access = request.routeOptions.config.access ?? 'public';

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { isDatabaseUnavailable } from '../platform/db/errors.js';
@@ -66,4 +67,33 @@ export function installErrorHandler(app: FastifyInstance, metrics: Metrics, fall
     if (fallback?.(request, reply)) return;
     reply.status(404).send({ detail: `No route for ${request.method} ${request.url.split('?')[0]}`, code: 'not_found' });
   });
+}
+
+/** Errors Fastify's router raises before any route or hook runs, in our shape (its own is `{error, message}`). */
+const frameworkCodes: Record<string, [number, string]> = {
+  FST_ERR_BAD_URL: [400, 'The URL path is not valid percent-encoded UTF-8'],
+  FST_ERR_MAX_PARAM_LENGTH: [414, 'A path parameter is too long'],
+};
+
+/** Fastify's `frameworkErrors` option: a malformed or oversized URL path gets `{detail, code}` too. */
+export function answerFrameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const [status, detail] = frameworkCodes[error.code] ?? [400, 'Bad request'];
+  void reply.status(status).header('x-request-id', request.id).send({ detail, code: 'invalid_input' });
+}
+
+/** The HTTP parser's refusals (oversized headers, a timeout, garbage), sent on the raw socket in our shape. */
+const clientErrorStatus: Record<string, [number, string, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large', 'Request headers are too large'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout', 'The request took too long to arrive'],
+};
+
+/** Fastify's `clientErrorHandler` option: Node's parser errors leave as `{detail, code}` before the socket closes. */
+export function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, reason, detail] = clientErrorStatus[error.code ?? ''] ?? [400, 'Bad Request', 'Malformed HTTP request'];
+  const body = JSON.stringify({ detail, code: status === 408 ? 'bad_request' : 'invalid_input' });
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\n\r\n${body}`);
+  }
+  socket.destroy(error);
 }

@@ -19,6 +19,8 @@ export class HttpError extends Error {
 /** Constructors for the errors routes and services raise. */
 export const httpErrors = {
   badRequest: (message: string) => new HttpError(400, 'bad_request', message),
+  /** Input refused before validation (a NUL character, nesting too deep): see http/input-guard.ts. */
+  invalidInput: (message: string) => new HttpError(400, 'invalid_input', message),
   unauthenticated: (message = 'Not authenticated') => new HttpError(401, 'unauthenticated', message),
   forbidden: (message = 'You do not have permission to do this') => new HttpError(403, 'forbidden', message),
   crossSite: (message: string) => new HttpError(403, 'cross_site', message),

@@ -29,6 +29,7 @@ function parseTime(text: string, edge: 'start' | 'end'): number {
 export function timeParam(edge: 'start' | 'end') {
   return z
     .string()
+    .max(64)
     .trim()
     .transform((text, ctx) => {
       const ms = parseTime(text, edge);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { boundedJson, boundedJsonObject, maxKeys } from '../../http/bounded.js';
 
 // PostgreSQL's text cannot hold U+0000: an id with one would fail there as a query error, not a 400.
 const hasNoNul = (text: string) => !text.includes('\0');
@@ -14,7 +15,10 @@ export const titleSchema = z
   .transform((title) => title.replaceAll('\0', '\uFFFD'));
 const contentSchema = z.string().max(1_000_000);
 const roleSchema = z.enum(['system', 'user', 'assistant']);
-const jsonObject = z.record(z.string(), z.unknown());
+/** Open-ended objects stored as given (params, usage, info, meta): generous, but bounded. */
+const jsonObject = boundedJsonObject(100_000);
+/** Most messages in one chat (array or history). */
+const maxMessages = 10_000;
 /** Epoch seconds as Open WebUI writes them; values past year 5000 are read as milliseconds. */
 const epochSchema = z.number().nonnegative().max(1e13);
 
@@ -25,7 +29,7 @@ const messageError = z.union([z.string().max(100_000), z.boolean(), z.looseObjec
 export const messageJson = z.looseObject({
   id: idSchema.optional(),
   parentId: idSchema.nullish(),
-  childrenIds: z.array(idSchema).max(10_000).nullish(),
+  childrenIds: z.array(idSchema).max(maxMessages).nullish(),
   role: roleSchema,
   content: contentSchema.default(''),
   model: z.string().max(256).nullish(),
@@ -34,7 +38,8 @@ export const messageJson = z.looseObject({
   error: messageError.optional(),
   usage: jsonObject.nullish(),
   info: jsonObject.nullish(),
-  files: z.array(z.unknown()).max(100).nullish(),
+  // An attached file's record may carry its extracted text, or an image inline as a data: URL.
+  files: z.array(boundedJson(20_000_000)).max(100).nullish(),
 });
 export type MessageJson = z.infer<typeof messageJson>;
 
@@ -45,11 +50,11 @@ export const chatJson = z.looseObject({
   params: jsonObject.nullish(),
   history: z
     .looseObject({
-      messages: z.record(idSchema, messageJson),
+      messages: z.record(idSchema, messageJson).refine(maxKeys(maxMessages), `must hold at most ${maxMessages} messages`),
       currentId: idSchema.nullish(),
     })
     .nullish(),
-  messages: z.array(messageJson).max(10_000).nullish(),
+  messages: z.array(messageJson).max(maxMessages).nullish(),
 });
 export type ChatJson = z.infer<typeof chatJson>;
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { boundedJson } from '../../http/bounded.js';
 
-const contentPart = z.looseObject({ type: z.string().max(64) });
+const contentPart = z.looseObject({ type: z.string().max(64), text: z.string().max(1_000_000).optional() });
 
 /** One OpenAI chat message; extra fields (name, tool_calls, …) pass through. */
 export const chatMessageSchema = z.looseObject({
@@ -30,8 +31,8 @@ export const completionBody = z.looseObject({
   user_message_id: z.string().min(1).max(64).optional(),
   /** Answer `parent_id` (a user message) again, making a sibling answer instead of a new user message. */
   regenerate: z.boolean().optional(),
-  /** File ids attached to the user message. */
-  files: z.array(z.unknown()).max(50).optional(),
+  /** Files attached to the user message (Open WebUI sends whole file records, extracted text included). */
+  files: z.array(boundedJson(1_000_000)).max(50).optional(),
 });
 export type CompletionBody = z.infer<typeof completionBody>;
 

@@ -14,7 +14,8 @@ const ollamaOptions = z
 /** Ollama's `/api/chat` body. */
 export const ollamaChatBody = z.looseObject({
   model: z.string().min(1).max(256),
-  messages: z.array(chatMessageSchema.extend({ images: z.array(z.string()).max(20).optional() })).min(1).max(2000),
+  // Base64 images: the body limit (MAX_BODY_SIZE) is the real bound; this one keeps a single image sane.
+  messages: z.array(chatMessageSchema.extend({ images: z.array(z.string().max(20_000_000)).max(20).optional() })).min(1).max(2000),
   stream: z.boolean().default(true),
   options: ollamaOptions,
 });
