@@ -29,7 +29,7 @@ import { createAnalyticsService } from './features/analytics/analytics.service.j
 import { auditRoutes } from './features/audit/audit.routes.js';
 import { createAuditService } from './features/audit/audit.service.js';
 import { authRoutes } from './features/auth/auth.routes.js';
-import { createAuthService, revokeCredentialsIn, revokeSessionsIn } from './features/auth/auth.service.js';
+import { createAuthService, revokeApiKeysIn, revokeCredentialsIn, revokeSessionsIn } from './features/auth/auth.service.js';
 import { SessionTokens } from './features/auth/session-tokens.js';
 import { chatsRoutes } from './features/chats/chats.routes.js';
 import { createChatsService } from './features/chats/chats.service.js';
@@ -129,6 +129,7 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   // Users owns the users table; the owners of a user's other rows act on them in its transactions.
   const users = createUsersService(platform, files, audit, {
     revokeSessionsIn,
+    revokeApiKeysIn,
     revokeCredentialsIn,
     deleteUserRowsIn: [chats.deleteAllOfUserIn, revokeCredentialsIn],
   });

@@ -3,12 +3,14 @@ import type { Db } from './connect.js';
 import * as initial from './migrations/0001_initial.js';
 import * as auditAndUsage from './migrations/0002_audit_and_usage.js';
 import * as connectionHttp2 from './migrations/0003_connection_http2.js';
+import * as apiKeys from './migrations/0005_api_keys.js';
 
 /** Every migration, in order. Written expand-then-contract so two versions can share a database. */
 const migrations: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_audit_and_usage': auditAndUsage,
   '0003_connection_http2': connectionHttp2,
+  '0005_api_keys': apiKeys,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
