@@ -1,4 +1,7 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as apiKeysMigration from '../src/platform/db/migrations/0005_api_keys.js';
 import { eventually } from './support/streams.js';
 import { adminAndUser, signUp, type TestUser } from './support/factories.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
@@ -158,6 +161,25 @@ describe('API keys', () => {
     const refused = await createNamed(owner.token, { name: 'one too many' });
     expect(refused.status).toBe(400);
     expect((refused.body as unknown as ErrorBody).detail).toMatch(/50/);
+  });
+
+  it('keeps a key made before named keys existed, as the default key (migration 0005)', async () => {
+    const fresh = await startTestApp();
+    try {
+      const owner = await signUp(fresh);
+      const db = fresh.parley.platform.db.kysely as unknown as Kysely<unknown>;
+      await apiKeysMigration.down(db);
+      const key = `sk-${randomBytes(24).toString('hex')}`;
+      const hash = createHash('sha256').update(key).digest('hex');
+      await sql`insert into api_keys (id, user_id, key_hash, key_hint, created_at, last_used_at) values ('old', ${owner.id}, ${hash}, 'sk-old…hint', ${Date.now()}, null)`.execute(db);
+      await apiKeysMigration.up(db);
+      expect((await fresh.request<User>('GET', '/api/v1/auths/', { token: key })).body.id).toBe(owner.id);
+      const listed = await fresh.request<ApiKey[]>('GET', '/api/v1/auths/api_keys', { token: owner.token });
+      expect(listed.body).toMatchObject([{ id: 'old', name: 'Default', is_default: true, expires_at: null }]);
+      expect((await fresh.request<ApiKeyHint>('GET', '/api/v1/auths/api_key', { token: owner.token })).body.api_key).toBe('sk-old…hint');
+    } finally {
+      await fresh.close();
+    }
   });
 
   it('lets a pending user manage no keys', async () => {
