@@ -140,7 +140,7 @@ describe('settings', () => {
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(key);
     const models = await fetch(`${stack.baseUrl}/api/models`, { headers: { authorization: `Bearer ${key}` } });
     expect(models.status).toBe(200);
-    await settings.locator('tr[data-key-name="Laptop"]').waitFor();
+    await settings.locator('tr[data-key-name="Laptop"]').scrollIntoViewIfNeeded();
     await screenshot(page, 'api-keys');
     await settings.getByRole('button', { name: 'Revoke Laptop' }).click();
     await settings.getByText('You have no API keys.').waitFor();
