@@ -436,7 +436,7 @@ function promtoolTests() {
   return {
     rule_files: ['recording.yaml', 'alerts.yaml'],
     evaluation_interval: '1m',
-    group_eval_order: ['parley-slo', 'parley-upstream', 'parley-availability', 'parley-instances', 'parley-saturation'],
+    group_eval_order: ['parley-slo', 'parley-upstream', 'parley-availability', 'parley-instances', 'parley-saturation', 'parley-security'],
     tests: [
       {
         name: '1 % of user requests fail: every burn-rate alert fires; failing probes burn nothing',
@@ -494,6 +494,7 @@ function promtoolTests() {
           { series: 'parley_upstream_errors_total{job="parley", instance="a", connection="c3", kind="midstream"}', values: '0+10x30' },
           { series: 'parley_dependency_errors_total{job="parley", instance="a", dependency="redis"}', values: '0+3x30' },
           { series: 'parley_dependency_errors_total{job="parley", instance="a", dependency="storage"}', values: '0x30' },
+          { series: 'parley_signin_throttled_total{job="parley", instance="a"}', values: '0x10 0+2x5 10x15' },
         ],
         alert_rule_test: [
           alert('5m', 'ParleyDbPoolExhausted', []),
@@ -516,6 +517,10 @@ function promtoolTests() {
           ]),
           alert('10m', 'ParleyAllInstancesDown', [{ job: 'parley-solo', severity: 'page' }]),
           alert('20m', 'ParleyTargetsMissing', []),
+          // Sign-ins slowed from minute 10 to 15: the alert holds while they are in the last 10 minutes.
+          alert('9m', 'ParleySigninThrottled', []),
+          alert('12m', 'ParleySigninThrottled', [{ ...parley, severity: 'ticket' }]),
+          alert('28m', 'ParleySigninThrottled', []),
         ],
       },
     ],
