@@ -437,7 +437,7 @@ function promtoolTests() {
   return {
     rule_files: ['recording.yaml', 'alerts.yaml'],
     evaluation_interval: '1m',
-    group_eval_order: ['parley-slo', 'parley-upstream', 'parley-availability', 'parley-instances', 'parley-saturation'],
+    group_eval_order: ['parley-slo', 'parley-upstream', 'parley-availability', 'parley-instances', 'parley-saturation', 'parley-security'],
     tests: [
       {
         name: '1 % of user requests fail: every burn-rate alert fires; failing probes burn nothing',
@@ -498,6 +498,7 @@ function promtoolTests() {
           { series: 'parley_dependency_up{job="parley", instance="a", dependency="redis"}', values: '1 1 0x30' },
           { series: 'parley_dependency_up{job="parley", instance="b", dependency="redis"}', values: '1x32' },
           { series: 'parley_dependency_up{job="parley", instance="a", dependency="database"}', values: '1x32' },
+          { series: 'parley_signin_throttled_total{job="parley", instance="a"}', values: '0x10 0+2x5 10x15' },
         ],
         alert_rule_test: [
           alert('5m', 'ParleyDbPoolExhausted', []),
@@ -522,6 +523,10 @@ function promtoolTests() {
           ]),
           alert('10m', 'ParleyAllInstancesDown', [{ job: 'parley-solo', severity: 'page' }]),
           alert('20m', 'ParleyTargetsMissing', []),
+          // Sign-ins slowed from minute 10 to 15: the alert holds while they are in the last 10 minutes.
+          alert('9m', 'ParleySigninThrottled', []),
+          alert('12m', 'ParleySigninThrottled', [{ ...parley, severity: 'ticket' }]),
+          alert('28m', 'ParleySigninThrottled', []),
         ],
       },
     ],

@@ -127,11 +127,12 @@ describe('files', () => {
 });
 
 describe('settings', () => {
-  it('creates an API key shown once with a copy button, which works, then revokes it', async () => {
+  it('creates a named API key shown once with a copy button, which works, then revokes it', async () => {
     await page.getByRole('button', { name: 'Account menu' }).click();
     await page.getByRole('menuitem', { name: 'Settings' }).click();
     const settings = page.getByRole('dialog', { name: 'Settings' });
     await settings.getByRole('tab', { name: 'Account' }).click();
+    await settings.getByLabel('Key name').fill('Laptop');
     await settings.getByRole('button', { name: 'Create key' }).click();
     const key = (await settings.locator('.api-key__value').innerText()).trim();
     expect(key).toMatch(/^sk-/);
@@ -139,8 +140,10 @@ describe('settings', () => {
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(key);
     const models = await fetch(`${stack.baseUrl}/api/models`, { headers: { authorization: `Bearer ${key}` } });
     expect(models.status).toBe(200);
-    await settings.getByRole('button', { name: 'Revoke key' }).click();
-    await settings.getByText('You have no API key.').waitFor();
+    await settings.locator('tr[data-key-name="Laptop"]').scrollIntoViewIfNeeded();
+    await screenshot(page, 'api-keys');
+    await settings.getByRole('button', { name: 'Revoke Laptop' }).click();
+    await settings.getByText('You have no API keys.').waitFor();
     expect((await fetch(`${stack.baseUrl}/api/models`, { headers: { authorization: `Bearer ${key}` } })).status).toBe(401);
   });
 

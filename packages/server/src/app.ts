@@ -134,10 +134,11 @@ export async function buildApp(config: Config, options: AppOptions = {}): Promis
   const chats = createChatsService(platform, events);
   // Sessions and API keys checked recently, so most requests need no database query to authenticate.
   const credentials = createCredentialCache(config);
-  const { revokeSessionsIn, revokeCredentialsIn, recheckCredentialsIn } = credentialRevokers(credentials, clock);
+  const { revokeSessionsIn, revokeApiKeysIn, revokeCredentialsIn, recheckCredentialsIn } = credentialRevokers(credentials, clock);
   // Users owns the users table; the owners of a user's other rows act on them in its transactions.
   const users = createUsersService(platform, files, audit, {
     revokeSessionsIn,
+    revokeApiKeysIn,
     revokeCredentialsIn,
     recheckCredentialsIn,
     deleteUserRowsIn: [chats.deleteAllOfUserIn, revokeCredentialsIn],

@@ -48,6 +48,16 @@ function parseTrustProxy(raw: string, ctx: z.RefinementCtx): boolean | number | 
   return entries;
 }
 
+/** Whether `source` compiles as a JavaScript regular expression. */
+function isRegex(source: string): boolean {
+  try {
+    new RegExp(source, 'u');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Every environment variable Parley reads, with its default. The README's
  * configuration table is checked against this object by a test.
@@ -146,12 +156,25 @@ export const configSchema = z.object({
   AUTH_CACHE_TTL: z.coerce.number().min(0).max(5).default(5),
   /** Seconds since its last check a cached session or API key is still honoured while the database cannot be reached (0: never). */
   AUTH_CACHE_OUTAGE_GRACE: z.coerce.number().min(0).max(3600).default(60),
-  /** Failed sign-ins allowed per account within LOGIN_RATE_LIMIT_WINDOW. */
-  LOGIN_RATE_LIMIT: z.coerce.number().int().positive().default(10),
-  /** Failed sign-ins allowed per client IP address (many people can share one) within the window. */
+  /** Failed sign-ins to one account from one client address within the window before that address waits, 1 s, 2 s, 4 s… per further try. */
+  LOGIN_RATE_LIMIT: z.coerce.number().int().positive().default(5),
+  /** Failed sign-ins allowed per client IP address across all accounts (many people can share one) within the window. */
   LOGIN_RATE_LIMIT_PER_IP: z.coerce.number().int().positive().default(50),
-  /** Window of the sign-in rate limit, in seconds. */
+  /** Failed sign-ins to one account from all addresses within the window after which its sign-ins are slowed (never refused) and an alert raised. */
+  LOGIN_RATE_LIMIT_PER_ACCOUNT: z.coerce.number().int().positive().default(20),
+  /** Window of the sign-in rate limits, in seconds. */
   LOGIN_RATE_LIMIT_WINDOW: seconds.default(300),
+  /** Sign-up attempts allowed per client IP address per hour (0: no limit). */
+  SIGNUP_RATE_LIMIT_PER_IP: z.coerce.number().int().min(0).default(10),
+  /** Check new passwords against PASSWORD_VALIDATION_REGEX_PATTERN (Open WebUI's switch); the length rule always applies. */
+  ENABLE_PASSWORD_VALIDATION: bool.default(false),
+  /** The pattern new passwords must match from their start (as Python's `re.match`) when ENABLE_PASSWORD_VALIDATION is on. */
+  PASSWORD_VALIDATION_REGEX_PATTERN: z
+    .string()
+    .refine(isRegex, 'must be a valid regular expression')
+    .default('^(?=.*[a-z])(?=.*[A-Z])(?=.*\\d)(?=.*[^\\w\\s]).{8,}$'),
+  /** What a password refused by the pattern is told (default: a description of the default pattern). */
+  PASSWORD_VALIDATION_HINT: z.string().max(500).optional(),
   /** Mark the session cookie `Secure` (on behind HTTPS); also turns on HSTS and `upgrade-insecure-requests`. */
   WEBUI_SESSION_COOKIE_SECURE: bool.default(false),
   /** The address people open Parley at (e.g. `https://chat.example.com`); cookie-authenticated changes are also accepted from this origin. */

@@ -78,7 +78,7 @@ describe('auth', () => {
     expect(typeof response.body.detail).toBe('string');
   });
 
-  it('rate limits failed sign-ins per account', async () => {
+  it('rate limits failed sign-ins per account from one address', async () => {
     const victim = await signUp(app);
     for (let attempt = 0; attempt < 3; attempt++) {
       const response = await app.request('POST', '/api/v1/auths/signin', { body: { email: victim.email, password: 'wrong password' } });

@@ -1,35 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { expectedText, startFakeLlm, type FakeLlm } from '../../fake-llm/src/index.js';
-import { signUp, type TestUser } from './support/factories.js';
+import { movableClock } from './support/clock.js';
+import { promote, signUp, type TestUser } from './support/factories.js';
 import { startWithUsers } from './support/start-with-users.js';
 import { contentOf, eventually, readSse, type SseData } from './support/streams.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 import { testDialect } from './support/test-database.js';
 import type { TestApp } from './support/test-app.js';
-import type { ErrorBody, NewApiKey, Chat, Session } from './support/wire.js';
+import type { ErrorBody, NewApiKey, Chat, CreatedApiKey, Session } from './support/wire.js';
 
 const messages = [{ role: 'user', content: 'Tell me about rivers' }];
 const answer = expectedText({ model: 'fake-model', messages });
-
-/** The app's clock, which a test may move forward (caches then age) or hold still (nothing ages). */
-function movableClock() {
-  let offset = 0;
-  let heldAt: number | undefined;
-  return {
-    now: () => heldAt ?? Date.now() + offset,
-    advance(ms: number) {
-      offset += ms;
-      if (heldAt !== undefined) heldAt += ms;
-    },
-    hold() {
-      heldAt = Date.now() + offset;
-    },
-    release() {
-      heldAt = undefined;
-    },
-  };
-}
 
 /** A relay-only streamed completion (no chat_id): what an API client sends. */
 async function relay(app: TestApp, credential: string): Promise<{ status: number; retryAfter: string | null; events: SseData[]; error?: ErrorBody }> {
@@ -55,6 +37,12 @@ async function createApiKey(app: TestApp, user: TestUser): Promise<string> {
   const response = await app.request<NewApiKey>('POST', '/api/v1/auths/api_key', { token: user.token });
   expect(response.status).toBe(200);
   return response.body.api_key;
+}
+
+async function createNamedKey(app: TestApp, user: TestUser, body: { name: string; expires_at?: number }): Promise<CreatedApiKey> {
+  const response = await app.request<CreatedApiKey>('POST', '/api/v1/auths/api_keys', { token: user.token, body });
+  expect(response.status).toBe(200);
+  return response.body;
 }
 
 describe('the relay hot path and the credential cache', () => {
@@ -139,6 +127,77 @@ describe('the relay hot path and the credential cache', () => {
     const reset = await app.request('POST', `/api/v1/users/${other.id}/update`, { token: admin.token, body: { password: 'a third horse battery' } });
     expect(reset.status).toBe(200);
     expect((await relay(app, other.token)).status).toBe(401);
+  });
+
+  /** An approved user whose sign-ins this instance caches (past the window that follows their promotion). */
+  async function cachedMember(): Promise<TestUser> {
+    const member = await signUp(app);
+    await promote(app, admin, member, 'user');
+    clock.advance(6000);
+    return member;
+  }
+
+  it('refuses a cached API key from its expiry on, though the cache entry is still fresh', async () => {
+    const member = await cachedMember();
+    clock.hold();
+    try {
+      const expiresAt = Math.floor(clock.now() / 1000) + 2;
+      const key = (await createNamedKey(app, member, { name: 'short-lived', expires_at: expiresAt })).api_key;
+      expect((await relay(app, key)).status).toBe(200);
+      // One to two seconds on: the entry is fresh (5 s), the key is not.
+      clock.advance(expiresAt * 1000 - clock.now());
+      expect((await relay(app, key)).status).toBe(401);
+      expect((await app.request('GET', '/api/v1/auths/', { token: key })).status).toBe(401);
+    } finally {
+      clock.release();
+    }
+  });
+
+  it('refuses a deleted named key, then every key after a password change or an admin reset, at once', async () => {
+    const member = await cachedMember();
+    clock.hold();
+    try {
+      const [first, second] = [await createNamedKey(app, member, { name: 'first' }), await createNamedKey(app, member, { name: 'second' })];
+      const defaultKey = await createApiKey(app, member);
+      for (const key of [first.api_key, second.api_key, defaultKey]) expect((await relay(app, key)).status).toBe(200);
+
+      expect((await app.request('DELETE', `/api/v1/auths/api_keys/${first.id}`, { token: member.token })).status).toBe(200);
+      expect((await relay(app, first.api_key)).status).toBe(401);
+      expect((await relay(app, second.api_key)).status).toBe(200);
+
+      const password = 'another horse battery';
+      const changed = await app.request('POST', '/api/v1/auths/update/password', { token: member.token, body: { password: member.password, new_password: password } });
+      expect(changed.status).toBe(200);
+      for (const key of [second.api_key, defaultKey]) expect((await relay(app, key)).status).toBe(401);
+
+      const third = (await createNamedKey(app, member, { name: 'third' })).api_key;
+      expect((await relay(app, third)).status).toBe(200);
+      const reset = await app.request('POST', `/api/v1/users/${member.id}/update`, { token: admin.token, body: { password: 'a third horse battery' } });
+      expect(reset.status).toBe(200);
+      expect((await relay(app, third)).status).toBe(401);
+    } finally {
+      clock.release();
+    }
+  });
+
+  it('writes a key\'s last use in the background when the key is answered from the cache', async () => {
+    const member = await cachedMember();
+    const created = await createNamedKey(app, member, { name: 'busy' });
+    const { kysely } = app.parley.platform.db;
+    const storedLastUse = async () => (await kysely.selectFrom('api_keys').select('last_used_at').where('id', '=', created.id).executeTakeFirstOrThrow()).last_used_at;
+    clock.hold();
+    try {
+      // Another instance recorded a use 58 s ago: this lookup has nothing to write, and caches the key.
+      const elsewhere = clock.now() - 58_000;
+      await kysely.updateTable('api_keys').set({ last_used_at: elsewhere }).where('id', '=', created.id).execute();
+      expect((await relay(app, created.api_key)).status).toBe(200);
+      // 3 s on, the key is answered from the cache, and that use is a minute after the stored one.
+      clock.advance(3000);
+      expect((await relay(app, created.api_key)).status).toBe(200);
+      expect(await eventually(async () => ((await storedLastUse()) === clock.now() ? true : undefined))).toBe(true);
+    } finally {
+      clock.release();
+    }
   });
 
   it('applies a role change on the next request, whatever was cached', async () => {

@@ -77,7 +77,7 @@ describe.skipIf(testDialect !== 'postgres')('PostgreSQL outages and concurrent s
     const dbs = Array.from({ length: 10 }, () => connectDb(loadConfig({ DATABASE_URL: database.url, DATA_DIR: database.dataDir })));
     try {
       const applied = await Promise.all(dbs.map((db) => migrateToLatest(db)));
-      expect(applied.flat()).toEqual(['0001_initial', '0002_audit_and_usage', '0003_connection_http2', '0004_generation_takeover']);
+      expect(applied.flat()).toEqual(['0001_initial', '0002_audit_and_usage', '0003_connection_http2', '0004_generation_takeover', '0005_api_keys']);
       const tables = await dbs[0]!.kysely.selectFrom('users').select('id').execute();
       expect(tables).toEqual([]);
     } finally {

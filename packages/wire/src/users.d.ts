@@ -37,3 +37,30 @@ export interface ApiKeyHint {
   api_key: string;
   created_at: number;
 }
+
+/** `GET /api/v1/auths/api_keys`: one of the caller's API keys, never the whole key. Times in epoch seconds. */
+export interface ApiKey {
+  id: string;
+  name: string;
+  /** The key's start and end, e.g. `sk-1a2…9f0e`. */
+  key_hint: string;
+  /** The key Open WebUI's single-key endpoints (`/api/v1/auths/api_key`) manage. */
+  is_default: boolean;
+  created_at: number;
+  /** Updated at most once a minute; null when never used. */
+  last_used_at: number | null;
+  /** null: never expires. */
+  expires_at: number | null;
+}
+
+/** `POST /api/v1/auths/api_keys` body. */
+export interface CreateApiKeyRequest {
+  name: string;
+  /** Epoch seconds, in the future; null or absent: never expires. */
+  expires_at?: number | null;
+}
+
+/** `POST /api/v1/auths/api_keys`: the new key, whole only this once. */
+export interface CreatedApiKey extends ApiKey {
+  api_key: string;
+}

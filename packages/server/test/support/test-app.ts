@@ -48,6 +48,8 @@ export async function startTestApp(
         PORT: '0',
         HOST: '127.0.0.1',
         LOG_LEVEL: process.env.PARLEY_TEST_LOG ?? 'silent',
+        // Every test signs its users up from one address; the tests of the limit set their own.
+        SIGNUP_RATE_LIMIT_PER_IP: '0',
         ...(testDialect === 'postgres' ? { REDIS_URL: testRedisUrl, REDIS_KEY_PREFIX: `parley-test:${randomUUID()}:` } : {}),
       };
   const fullEnv = { ...baseEnv, ...env };

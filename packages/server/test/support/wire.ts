@@ -5,10 +5,12 @@ import type { AuditEvent as WireAuditEvent, AuditPage as WireAuditPage, Chat as 
 
 export type {
   AdminConfig,
+  ApiKey,
   ApiKeyHint,
   ChatSummary,
   Connection,
   ConnectionTestResult,
+  CreatedApiKey,
   ErrorBody,
   ModelInfo,
   ModelList,

@@ -1,4 +1,4 @@
-import type { AdminConfig, ApiKeyHint, NewApiKey, PublicConfig, Session, User } from '@parley/wire';
+import type { AdminConfig, ApiKey, CreateApiKeyRequest, CreatedApiKey, PublicConfig, Session, User } from '@parley/wire';
 import { api, ApiError } from './http';
 
 /** The signed-in user, or null when signed out. */
@@ -31,20 +31,14 @@ export const signOut = () => api<unknown>('/api/v1/auths/signout', { method: 'PO
 export const changePassword = (password: string, newPassword: string) =>
   api<boolean>('/api/v1/auths/update/password', { method: 'POST', body: { password, new_password: newPassword } });
 
-/** Creates (or replaces) the caller's API key; the whole key is shown only now. */
-export const createApiKey = () => api<NewApiKey>('/api/v1/auths/api_key', { method: 'POST' });
+/** The caller's API keys (the default one and named ones), as hints; never the keys themselves. */
+export const listApiKeys = () => api<ApiKey[]>('/api/v1/auths/api_keys');
 
-/** The caller's API key hint, or null when there is none. */
-export async function getApiKey(): Promise<ApiKeyHint | null> {
-  try {
-    return await api<ApiKeyHint>('/api/v1/auths/api_key');
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 404) return null;
-    throw error;
-  }
-}
+/** Creates a named key; the whole key is in the answer only this once. */
+export const createApiKey = (request: CreateApiKeyRequest) => api<CreatedApiKey>('/api/v1/auths/api_keys', { method: 'POST', body: request });
 
-export const deleteApiKey = () => api<boolean>('/api/v1/auths/api_key', { method: 'DELETE' });
+/** Revokes one of the caller's keys. */
+export const deleteApiKey = (id: string) => api<boolean>(`/api/v1/auths/api_keys/${encodeURIComponent(id)}`, { method: 'DELETE' });
 
 export const getAdminConfig = () => api<AdminConfig>('/api/v1/auths/admin/config');
 

@@ -5,6 +5,7 @@ import { rangeInOrder, rangeOrderMessage, timeParam } from '../../http/time-quer
 export const auditActions = [
   'auth.signin.success',
   'auth.signin.failure',
+  'auth.signin.throttled',
   'auth.signup',
   'auth.api_key.created',
   'auth.api_key.revoked',

@@ -1,4 +1,4 @@
-import type { ApiKeyHint, NewApiKey, PublicConfig, Session } from '@parley/wire';
+import type { ApiKey, ApiKeyHint, CreatedApiKey, NewApiKey, PublicConfig, Session } from '@parley/wire';
 import type { FastifyReply } from 'fastify';
 import type { App } from '../../http/app-types.js';
 import { callerOf } from '../../http/access.js';
@@ -6,7 +6,8 @@ import { auditContextOf } from '../../http/audit-context.js';
 import type { UserRow } from '../../platform/db/schema.js';
 import type { SettingsService } from '../settings/settings.service.js';
 import { toUserResponse } from '../users/users.service.js';
-import { changePasswordBody, signinBody, signupBody } from './auth.schema.js';
+import { toApiKey } from './auth.presenter.js';
+import { apiKeyIdParams, changePasswordBody, createApiKeyBody, signinBody, signupBody } from './auth.schema.js';
 import type { AuthService } from './auth.service.js';
 
 const version = '0.1.0';
@@ -42,7 +43,7 @@ export function authRoutes(app: App, auth: AuthService, settings: SettingsServic
   }
 
   app.post(`${base}/signup`, { config: { access: 'public' }, schema: { body: signupBody } }, async (request, reply) =>
-    sendSession(reply, await auth.signup(request.body, auditContextOf(request))),
+    sendSession(reply, await auth.signup({ ...request.body, ip: request.ip }, auditContextOf(request))),
   );
 
   app.post(`${base}/signin`, { config: { access: 'public' }, schema: { body: signinBody } }, async (request, reply) =>
@@ -81,6 +82,26 @@ export function authRoutes(app: App, auth: AuthService, settings: SettingsServic
 
   app.delete(`${base}/api_key`, { config: { access: 'verified' } }, async (request) => {
     await auth.deleteApiKey(callerOf(request), auditContextOf(request));
+    return true;
+  });
+
+  // Named keys: Open WebUI has only the one key above, which is the default key among these.
+  app.get(`${base}/api_keys`, { config: { access: 'verified' } }, async (request): Promise<ApiKey[]> =>
+    (await auth.listApiKeys(callerOf(request))).map(toApiKey),
+  );
+
+  app.post(`${base}/api_keys`, { config: { access: 'verified' }, schema: { body: createApiKeyBody } }, async (request): Promise<CreatedApiKey> => {
+    const { name, expires_at: expiresAt } = request.body;
+    const created = await auth.createNamedApiKey(
+      callerOf(request),
+      { name, expiresAt: expiresAt ? expiresAt * 1000 : null },
+      auditContextOf(request),
+    );
+    return { ...toApiKey(created.record), api_key: created.key };
+  });
+
+  app.delete(`${base}/api_keys/:id`, { config: { access: 'verified' }, schema: { params: apiKeyIdParams } }, async (request) => {
+    await auth.deleteNamedApiKey(callerOf(request), request.params.id, auditContextOf(request));
     return true;
   });
 }

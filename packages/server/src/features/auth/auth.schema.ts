@@ -17,3 +17,12 @@ export const changePasswordBody = z.object({
   password: z.string().min(1).max(256),
   new_password: passwordSchema,
 });
+
+/** `POST /api/v1/auths/api_keys`: a name, and an optional expiry in epoch seconds (null or absent: never). */
+export const createApiKeyBody = z.object({
+  name: z.string().trim().min(1).max(100),
+  expires_at: z.number().int().positive().max(32_503_680_000).nullable().optional(),
+});
+
+/** `/api/v1/auths/api_keys/{id}`. */
+export const apiKeyIdParams = z.object({ id: z.string().min(1).max(200) });

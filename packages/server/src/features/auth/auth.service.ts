@@ -4,7 +4,7 @@ import { durationToMs, type Config } from '../../config.js';
 import type { AuthUser } from '../../http/access.js';
 import type { AuditContext } from '../../http/audit-context.js';
 import { httpErrors } from '../../http/errors.js';
-import { apiKeyHint, generateApiKey, hashApiKey } from '../../platform/crypto/api-keys.js';
+import { hashApiKey } from '../../platform/crypto/api-keys.js';
 import { hashPassword, verifyPassword } from '../../platform/crypto/passwords.js';
 import { isDatabaseUnavailable } from '../../platform/db/errors.js';
 import type { Database, UserRow } from '../../platform/db/schema.js';
@@ -12,19 +12,25 @@ import type { Clock, Platform } from '../../platform/platform.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { SettingsService } from '../settings/settings.service.js';
 import type { UsersService } from '../users/users.service.js';
+import { ApiKeyUsage, API_KEY_USAGE_INTERVAL_MS } from './api-key-usage.js';
+import { createApiKeyOperations } from './api-keys.js';
 import * as repo from './auth.repo.js';
-import { CredentialCache } from './credential-cache.js';
+import { CredentialCache, type VerifiedCredential } from './credential-cache.js';
 import type { SessionTokens } from './session-tokens.js';
+import { createSigninLimits } from './signin-limits.js';
 
 // The config key whose presence says the first account (the admin) exists.
 const firstAdminKey = 'first_admin';
+
+// SIGNUP_RATE_LIMIT_PER_IP counts sign-up attempts per address per hour.
+const signupWindowMs = 3_600_000;
 
 /** The credential cache of this instance, sized by AUTH_CACHE_TTL and AUTH_CACHE_OUTAGE_GRACE. */
 export function createCredentialCache(config: Config): CredentialCache {
   return new CredentialCache(config.AUTH_CACHE_TTL * 1000, config.AUTH_CACHE_OUTAGE_GRACE * 1000);
 }
 
-/** What user administration does to sign-ins in its transactions (end sessions or all credentials, recheck them); this instance's cache forgets them at once. */
+/** What user administration does to sign-ins in its transactions (end sessions, API keys or both, recheck them); this instance's cache forgets them at once. */
 export function credentialRevokers(credentials: CredentialCache, clock: Clock) {
   return {
     /** Ends a user's sessions except `keep` (null: all of them), in the caller's transaction. */
@@ -33,10 +39,16 @@ export function credentialRevokers(credentials: CredentialCache, clock: Clock) {
       credentials.evictUserBeforeCommit(userId, clock.now());
     },
 
-    /** Ends every way a user signs in (sessions and API key), in the caller's transaction. */
+    /** Revokes all of a user's API keys, in the caller's transaction. */
+    async revokeApiKeysIn(trx: Kysely<Database>, userId: string): Promise<void> {
+      await repo.deleteApiKeys(trx, userId);
+      credentials.evictUserBeforeCommit(userId, clock.now());
+    },
+
+    /** Ends every way a user signs in (sessions and API keys), in the caller's transaction. */
     async revokeCredentialsIn(trx: Kysely<Database>, userId: string): Promise<void> {
       await repo.deleteOtherSessions(trx, userId, null);
-      await repo.deleteApiKey(trx, userId);
+      await repo.deleteApiKeys(trx, userId);
       credentials.evictUserBeforeCommit(userId, clock.now());
     },
 
@@ -71,9 +83,10 @@ export function createAuthService(
   audit: AuditService,
   credentials: CredentialCache,
 ) {
-  const { db, shared, clock, config } = platform;
+  const { db, shared, clock, config, log } = platform;
   const sessionMs = durationToMs(config.JWT_EXPIRES_IN);
-  const windowMs = config.LOGIN_RATE_LIMIT_WINDOW * 1000;
+  const limits = createSigninLimits(platform, config);
+  const keyUsage = new ApiKeyUsage();
 
   async function issueSession(user: UserRow) {
     const now = clock.now();
@@ -85,48 +98,73 @@ export function createAuthService(
   }
 
   /**
-   * The user behind a credential: from the cache while fresh, else from `lookup` (the database);
+   * What a credential stands for: from the cache while fresh, else from `lookup` (the database);
    * while the database cannot answer, from the cache within its outage grace.
    */
-  async function verify(key: string, lookup: () => Promise<AuthRow | undefined>, sessionId: string | null): Promise<AuthUser | null> {
+  async function verify(key: string, lookup: () => Promise<VerifiedCredential | undefined>): Promise<Omit<VerifiedCredential, 'expiresAt'> | null> {
     const cached = credentials.get(key, clock.now());
-    if (cached?.isFresh) return cached.user;
+    if (cached?.isFresh) return cached;
     const revision = credentials.begin();
-    let row: AuthRow | undefined;
+    let found: VerifiedCredential | undefined;
     try {
-      row = await lookup();
+      found = await lookup();
     } catch (error) {
-      if (cached && isDatabaseUnavailable(error)) return cached.user;
+      if (cached && isDatabaseUnavailable(error)) return cached;
       throw error;
     }
-    if (!row) {
+    if (!found) {
       credentials.forget(key);
       return null;
     }
-    const user = toAuthUser(row, sessionId);
-    credentials.set(key, user, clock.now(), revision);
-    return user;
+    credentials.set(key, found, clock.now(), revision);
+    return found;
+  }
+
+  /** The user owning an unexpired API key, with the key's expiry and last use (kept in the cache with it). */
+  async function lookUpApiKey(keyHash: string): Promise<VerifiedCredential | undefined> {
+    const row = await repo.findUserByApiKeyHash(db.kysely, keyHash, clock.now());
+    return row && { user: toAuthUser(row, null), expiresAt: row.expires_at, apiKey: { id: row.key_id, lastUsedAt: row.last_used_at } };
+  }
+
+  /** The user behind a live session. */
+  async function lookUpSession(sessionId: string, userId: string): Promise<VerifiedCredential | undefined> {
+    const row = await repo.findUserBySession(db.kysely, sessionId, userId, clock.now());
+    return row && { user: toAuthUser(row, sessionId), expiresAt: null, apiKey: null };
   }
 
   async function isAdminClaimed(): Promise<boolean> {
     return (await settings.readValue(firstAdminKey)) !== undefined;
   }
 
-  async function refuseIfLocked(email: string, ip: string): Promise<void> {
-    const [byAccount, byIp] = await Promise.all([shared.peek(`login:account:${email}`), shared.peek(`login:ip:${ip}`)]);
-    if (byAccount >= config.LOGIN_RATE_LIMIT || byIp >= config.LOGIN_RATE_LIMIT_PER_IP) {
-      throw httpErrors.rateLimited('Too many failed sign-in attempts; try again later', windowMs);
-    }
+  /**
+   * Counts every sign-up attempt that gets as far as the email check, answered 409 or not, so the
+   * 409 tells an address no more registered emails per hour than the limit.
+   */
+  async function refuseManySignups(ip: string): Promise<void> {
+    if (config.SIGNUP_RATE_LIMIT_PER_IP === 0) return;
+    const { allowed, retryAfterMs } = await shared.hit(`signup:ip:${ip}`, config.SIGNUP_RATE_LIMIT_PER_IP, signupWindowMs);
+    if (!allowed) throw httpErrors.rateLimited('Too many sign-ups from this address; try again later', retryAfterMs);
+  }
+
+  /** Writes a key's last use in the background, at most once a minute per key: never on the request's path. */
+  function recordKeyUse(keyId: string, lastUsedAt: number | null): void {
+    const now = clock.now();
+    if (!keyUsage.shouldRecord(keyId, lastUsedAt, now)) return;
+    repo.markApiKeyUsed(db.kysely, keyId, now, now - API_KEY_USAGE_INTERVAL_MS).catch((error: unknown) => {
+      log.warn({ err: error }, 'could not record an API key\'s last use');
+    });
   }
 
   return {
-    /** Creates an account; the first ever becomes admin, later ones get the default role. */
-    async signup(input: { email: string; password: string; name: string }, context: AuditContext) {
+    /** Creates an account; the first ever becomes admin, later ones get the default role while sign-up is on. */
+    async signup(input: { email: string; password: string; name: string; ip: string }, context: AuditContext) {
       const email = input.email.toLowerCase();
       const current = await settings.get();
       if (!current.ENABLE_SIGNUP && (await isAdminClaimed())) {
         throw httpErrors.forbidden('Sign-up is disabled; ask an administrator for an account');
       }
+      users.checkPassword(input.password);
+      await refuseManySignups(input.ip);
       if (await users.findByEmail(email)) throw httpErrors.conflict('An account with this email already exists');
       const passwordHash = await hashPassword(input.password);
       const now = clock.now();
@@ -148,6 +186,10 @@ export function createAuthService(
           if (await settings.claimIn(trx, firstAdminKey, user.id)) {
             user.role = 'admin';
             await users.setRoleIn(trx, user.id, 'admin', now);
+          } else if (!(await settings.getIn(trx)).ENABLE_SIGNUP) {
+            // Another sign-up became the first admin while this one was on its way: with sign-up off,
+            // only that one may stay. The claim above waited for it, so this read sees the setting it saw.
+            throw httpErrors.forbidden('Sign-up is disabled; ask an administrator for an account');
           }
           await audit.recordIn(trx, context, {
             action: 'auth.signup',
@@ -164,26 +206,31 @@ export function createAuthService(
       return issueSession(user);
     },
 
-    /** Checks credentials under per-account and per-IP limits on failures. */
+    /** Checks credentials under the sign-in limits (see `createSigninLimits`). */
     async signin(input: { email: string; password: string; ip: string }, context: AuditContext) {
       const email = input.email.toLowerCase();
-      await refuseIfLocked(email, input.ip);
+      // Refusals by the limits are not audited: they cost nothing, so they could flood the log.
+      const attempt = await limits.admit(email, input.ip);
       const user = await users.findByEmail(email);
       if (!(await verifyPassword(user?.password_hash, input.password)) || !user) {
-        await Promise.all([
-          shared.hit(`login:account:${email}`, config.LOGIN_RATE_LIMIT, windowMs),
-          shared.hit(`login:ip:${input.ip}`, config.LOGIN_RATE_LIMIT_PER_IP, windowMs),
-        ]);
-        // Refusals by the rate limit above are not recorded: they cost nothing, so they could flood the log.
+        const crossedCeiling = await limits.failed(attempt);
         await audit.record(context, {
           action: 'auth.signin.failure',
           actor: { id: user?.id ?? null, email },
           target: user ? { type: 'user', id: user.id } : null,
           details: { reason: user ? 'wrong_password' : 'unknown_account' },
         });
+        if (crossedCeiling) {
+          await audit.record(context, {
+            action: 'auth.signin.throttled',
+            actor: { id: null, email },
+            target: user ? { type: 'user', id: user.id } : null,
+            details: { failures: config.LOGIN_RATE_LIMIT_PER_ACCOUNT, window_seconds: config.LOGIN_RATE_LIMIT_WINDOW },
+          });
+        }
         throw httpErrors.unauthenticated('Incorrect email or password');
       }
-      await shared.reset(`login:account:${email}`);
+      await limits.succeeded(attempt);
       const session = await issueSession(user);
       await audit.record(context, { action: 'auth.signin.success', actor: { id: user.id, email }, target: { type: 'user', id: user.id } });
       return session;
@@ -198,18 +245,24 @@ export function createAuthService(
     async authenticate(credential: string): Promise<AuthUser | null> {
       if (credential.startsWith('sk-')) {
         const keyHash = hashApiKey(credential);
-        return verify(apiKeyEntry(keyHash), () => repo.findUserByApiKeyHash(db.kysely, keyHash), null);
+        const found = await verify(apiKeyEntry(keyHash), () => lookUpApiKey(keyHash));
+        if (!found) return null;
+        // Cached or not, the use is noted, and written in the background at most once a minute.
+        if (found.apiKey) recordKeyUse(found.apiKey.id, found.apiKey.lastUsedAt);
+        return found.user;
       }
       const claims = await tokens.verify(credential);
       if (!claims) return null;
-      const user = await verify(sessionEntry(claims.sessionId), () => repo.findUserBySession(db.kysely, claims.sessionId, claims.userId, clock.now()), claims.sessionId);
+      const user = (await verify(sessionEntry(claims.sessionId), () => lookUpSession(claims.sessionId, claims.userId)))?.user;
       // The signature binds the session to its user; a cached entry must agree as the query does.
       return user?.id === claims.userId ? user : null;
     },
 
-    /** Revokes the caller's session: at once here, on other instances within AUTH_CACHE_TTL (the database is the source of truth). */
+    /** Revokes the caller's session: at once here, on other instances within AUTH_CACHE_TTL (the database is the source of truth); an API key has none to end. */
     async signout(user: AuthUser): Promise<void> {
-      if (!user.sessionId) return;
+      if (!user.sessionId) {
+        throw httpErrors.badRequest('An API key has no session to sign out of; revoke the key instead (DELETE /api/v1/auths/api_keys/{id})');
+      }
       await repo.deleteSession(db.kysely, user.sessionId);
       credentials.evict(sessionEntry(user.sessionId));
     },
@@ -221,50 +274,25 @@ export function createAuthService(
       return row;
     },
 
-    /** Changes the password after checking the current one; other sessions are signed out. */
+    /** Changes the password after checking the current one; other sessions and every API key are revoked. */
     async changePassword(user: AuthUser, current: string, next: string, context: AuditContext): Promise<void> {
       const row = await users.find(user.id);
       if (!row || !(await verifyPassword(row.password_hash, current))) {
         throw httpErrors.badRequest('Current password is incorrect');
       }
-      await users.setPasswordHash(user.id, await hashPassword(next));
-      await repo.deleteOtherSessions(db.kysely, user.id, user.sessionId);
-      credentials.evictUser(user.id);
-      await audit.record(context, { action: 'auth.password.changed', target: { type: 'user', id: user.id } });
-    },
-
-    /** Creates (or replaces) the caller's API key; the full key is returned only now. */
-    async createApiKey(user: AuthUser, context: AuditContext): Promise<string> {
-      const key = generateApiKey();
-      const keyId = randomUUID();
+      users.checkPassword(next);
+      const passwordHash = await hashPassword(next);
       await db.kysely.transaction().execute(async (trx) => {
-        await repo.replaceApiKey(trx, {
-          id: keyId,
-          user_id: user.id,
-          key_hash: hashApiKey(key),
-          key_hint: apiKeyHint(key),
-          created_at: clock.now(),
-        });
-        await audit.recordIn(trx, context, { action: 'auth.api_key.created', target: { type: 'user', id: user.id }, details: { key_id: keyId } });
+        await users.setPasswordHashIn(trx, user.id, passwordHash);
+        await repo.deleteOtherSessions(trx, user.id, user.sessionId);
+        const revoked = await repo.deleteApiKeys(trx, user.id);
+        await audit.recordIn(trx, context, { action: 'auth.password.changed', target: { type: 'user', id: user.id }, details: { api_keys_revoked: revoked } });
       });
-      // The key it replaced stops working here at once.
+      // The other sessions and the keys stop working here at once.
       credentials.evictUser(user.id);
-      return key;
     },
 
-    /** The caller's API key, masked. */
-    async getApiKey(user: AuthUser) {
-      const row = await repo.findApiKeyByUser(db.kysely, user.id);
-      if (!row) throw httpErrors.notFound('API key');
-      return row;
-    },
-
-    /** Revokes the caller's API key. */
-    async deleteApiKey(user: AuthUser, context: AuditContext): Promise<void> {
-      if (!(await repo.deleteApiKey(db.kysely, user.id))) throw httpErrors.notFound('API key');
-      credentials.evictUser(user.id);
-      await audit.record(context, { action: 'auth.api_key.revoked', target: { type: 'user', id: user.id } });
-    },
+    ...createApiKeyOperations(platform, audit, credentials),
   };
 }
 

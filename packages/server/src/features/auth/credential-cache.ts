@@ -1,12 +1,24 @@
 import type { AuthUser } from '../../http/access.js';
 
-interface Entry {
+/** What the cache keeps of an API key besides its user: its id and the last use stored when it was read, for the last-used write. */
+export interface CachedApiKey {
+  id: string;
+  lastUsedAt: number | null;
+}
+
+/** What a lookup found valid: the user, when the credential lapses (epoch ms; null: never) and, for an API key, the key. */
+export interface VerifiedCredential {
   user: AuthUser;
+  expiresAt: number | null;
+  apiKey: CachedApiKey | null;
+}
+
+interface Entry extends VerifiedCredential {
   verifiedAt: number;
 }
 
 /** How the cache answers for a credential. */
-export type CachedCredential = { user: AuthUser; isFresh: boolean } | undefined;
+export type CachedCredential = { user: AuthUser; apiKey: CachedApiKey | null; isFresh: boolean } | undefined;
 
 /**
  * Credentials (sessions by id, API keys by hash) recently found valid in the database, with the
@@ -14,7 +26,8 @@ export type CachedCredential = { user: AuthUser; isFresh: boolean } | undefined;
  * request needs no database query, which is also how long a revocation made on another instance
  * may go unnoticed here. Past it, the database is asked again; only while the database cannot
  * answer is an entry up to `graceMs` old still honoured (nothing can be revoked meanwhile, since
- * revoking is a database write). A revocation on this instance evicts at once.
+ * revoking is a database write). A revocation on this instance evicts at once. An entry never
+ * outlives its credential's own expiry, fresh or not.
  */
 export class CredentialCache {
   private readonly entries = new Map<string, Entry>();
@@ -35,8 +48,10 @@ export class CredentialCache {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
     const age = now - entry.verifiedAt;
-    if (age < this.freshMs) return { user: entry.user, isFresh: true };
-    if (age < this.graceMs) return { user: entry.user, isFresh: false };
+    if (entry.expiresAt === null || now < entry.expiresAt) {
+      if (age < this.freshMs) return { user: entry.user, apiKey: entry.apiKey, isFresh: true };
+      if (age < this.graceMs) return { user: entry.user, apiKey: entry.apiKey, isFresh: false };
+    }
     this.entries.delete(key);
     return undefined;
   }
@@ -46,17 +61,18 @@ export class CredentialCache {
     return this.revision;
   }
 
-  /** Remembers `user` as found valid by a lookup that began at `revision`, unless something was evicted since. */
-  set(key: string, user: AuthUser, now: number, revision: number): void {
+  /** Remembers what a lookup that began at `revision` found valid, unless something was evicted since. */
+  set(key: string, found: VerifiedCredential, now: number, revision: number): void {
     if (this.freshMs <= 0 || revision !== this.revision) return;
-    const until = this.uncachedUntil.get(user.id);
+    if (found.expiresAt !== null && found.expiresAt <= now) return;
+    const until = this.uncachedUntil.get(found.user.id);
     if (until !== undefined) {
       if (until > now) return;
-      this.uncachedUntil.delete(user.id);
+      this.uncachedUntil.delete(found.user.id);
     }
     this.entries.delete(key);
     if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(key, { user, verifiedAt: now });
+    this.entries.set(key, { user: found.user, expiresAt: found.expiresAt, apiKey: found.apiKey, verifiedAt: now });
   }
 
   /** Drops an entry the database no longer confirms (no eviction: nothing was revoked here). */

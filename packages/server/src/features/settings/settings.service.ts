@@ -52,8 +52,8 @@ export function createSettingsService({ db, config, clock, secrets }: Platform, 
   };
   let cached: { value: RuntimeSettings; at: number } | undefined;
 
-  async function load(): Promise<RuntimeSettings> {
-    const value = await repo.readValue(db.kysely, settingsKey);
+  async function load(q: Kysely<Database> = db.kysely): Promise<RuntimeSettings> {
+    const value = await repo.readValue(q, settingsKey);
     if (value === undefined) return defaults;
     const stored = runtimeSettingsSchema.partial().safeParse(JSON.parse(value));
     return { ...defaults, ...(stored.success ? stored.data : {}) };
@@ -66,6 +66,9 @@ export function createSettingsService({ db, config, clock, secrets }: Platform, 
       if (!cached || now - cached.at >= cacheMs) cached = { value: await load(), at: now };
       return cached.value;
     },
+
+    /** Current settings read inside the caller's transaction, uncached (a rule checked where it is enforced). */
+    getIn: (trx: Kysely<Database>): Promise<RuntimeSettings> => load(trx),
 
     /** Applies a partial change and returns the full result. */
     async update(patch: Partial<RuntimeSettings>, context: AuditContext): Promise<RuntimeSettings> {

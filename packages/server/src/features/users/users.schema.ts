@@ -2,8 +2,16 @@ import { z } from 'zod';
 
 /** An account's email: the same rule at sign-up and when an admin edits a user. */
 export const emailSchema = z.email('must be a valid email address').max(254);
-/** A new password. Bounded so one request cannot make argon2 hash megabytes. */
-export const passwordSchema = z.string().min(8, 'must be at least 8 characters').max(256);
+/**
+ * A new password: at least 10 characters, not only spaces, whatever ENABLE_PASSWORD_VALIDATION says
+ * (the configured pattern is checked on top, by the password policy). Bounded so one request cannot
+ * make argon2 hash megabytes.
+ */
+export const passwordSchema = z
+  .string()
+  .min(10, 'must be at least 10 characters')
+  .max(256)
+  .refine((password) => /\S/u.test(password), 'must not be only spaces');
 
 const roleSchema = z.enum(['admin', 'user', 'pending']);
 

@@ -7,6 +7,7 @@ import type { Database, Role, UserRow, UserUpdate } from '../../platform/db/sche
 import type { Platform } from '../../platform/platform.js';
 import { changedFields, type AuditService } from '../audit/audit.service.js';
 import type { FilesService } from '../files/files.service.js';
+import { createPasswordPolicy } from './password-policy.js';
 import * as repo from './users.repo.js';
 import type { ListUsersQuery, UpdateUserInput } from './users.schema.js';
 
@@ -25,9 +26,11 @@ export type UserRowsAction = (trx: Kysely<Database>, userId: string) => Promise<
 export interface UserRowOwners {
   /** Ends the user's sessions except `keep` (null: all of them). */
   revokeSessionsIn(trx: Kysely<Database>, userId: string, keep: string | null): Promise<void>;
-  /** Ends every way the user signs in (sessions, API key). */
+  /** Revokes all the user's API keys (a password reset ends them, as it ends sessions). */
+  revokeApiKeysIn: UserRowsAction;
+  /** Ends every way the user signs in (sessions, API keys). */
   revokeCredentialsIn: UserRowsAction;
-  /** The user's role, name or email changed: their sessions and API key are to be checked afresh. */
+  /** The user's role, name or email changed: their sessions and API keys are to be checked afresh. */
   recheckCredentialsIn: UserRowsAction;
   /** Each deletes its feature's rows of the user, in this order, before the user row goes. */
   deleteUserRowsIn: readonly UserRowsAction[];
@@ -37,6 +40,7 @@ export interface UserRowOwners {
 export function createUsersService(platform: Platform, files: FilesService, audit: AuditService, owners: UserRowOwners) {
   const { db, clock } = platform;
   const lockAdmins = db.dialect === 'postgres';
+  const passwords = createPasswordPolicy(platform.config);
 
   /**
    * Runs `work` in a transaction with the target loaded; with `guardAdmins`
@@ -74,6 +78,7 @@ export function createUsersService(platform: Platform, files: FilesService, audi
 
   async function update(actor: AuthUser, id: string, input: UpdateUserInput, context: AuditContext): Promise<UserRow> {
     const email = input.email?.toLowerCase();
+    if (input.password) passwords.check(input.password);
     // Hashed outside the transaction: argon2 is slow and must not hold the admins' locks.
     const passwordHash = input.password ? await hashPassword(input.password) : undefined;
     try {
@@ -93,8 +98,11 @@ export function createUsersService(platform: Platform, files: FilesService, audi
         await repo.updateUser(trx, id, changes);
         // A new role is in force on the user's next request, not when a cached sign-in check lapses.
         if (changes.role || changes.name || changes.email) await owners.recheckCredentialsIn(trx, id);
-        // A reset password ends the account's other sessions, as a self-service change does.
-        if (passwordHash) await owners.revokeSessionsIn(trx, id, id === actor.id ? actor.sessionId : null);
+        // A reset password ends the account's other sessions and its API keys, as a self-service change does.
+        if (passwordHash) {
+          await owners.revokeSessionsIn(trx, id, id === actor.id ? actor.sessionId : null);
+          await owners.revokeApiKeysIn(trx, id);
+        }
         await auditUpdate(trx, context, target, changes);
         return { ...target, ...changes };
       });
@@ -139,9 +147,12 @@ export function createUsersService(platform: Platform, files: FilesService, audi
     /** Sets a user's role in the caller's transaction, with no admin checks (the first admin's sign-up). */
     setRoleIn: (trx: Kysely<Database>, id: string, role: Role, now = clock.now()): Promise<void> => repo.updateUser(trx, id, { role, updated_at: now }),
 
-    /** Stores a new password hash for a user (a self-service change, already checked by the caller). */
-    setPasswordHash: (id: string, passwordHash: string): Promise<void> =>
-      repo.updateUser(db.kysely, id, { password_hash: passwordHash, updated_at: clock.now() }),
+    /** Stores a new password hash for a user in the caller's transaction (a self-service change, already checked by the caller). */
+    setPasswordHashIn: (trx: Kysely<Database>, id: string, passwordHash: string): Promise<void> =>
+      repo.updateUser(trx, id, { password_hash: passwordHash, updated_at: clock.now() }),
+
+    /** Throws a 400 when a new password does not follow PASSWORD_VALIDATION_REGEX_PATTERN (when enabled). */
+    checkPassword: (password: string): void => passwords.check(password),
 
     /** One user; 404 when unknown. */
     async get(id: string): Promise<UserRow> {

@@ -4,6 +4,7 @@ import * as initial from './migrations/0001_initial.js';
 import * as auditAndUsage from './migrations/0002_audit_and_usage.js';
 import * as connectionHttp2 from './migrations/0003_connection_http2.js';
 import * as generationTakeover from './migrations/0004_generation_takeover.js';
+import * as apiKeys from './migrations/0005_api_keys.js';
 
 /** Every migration, in order. Written expand-then-contract so two versions can share a database. */
 const migrations: Record<string, Migration> = {
@@ -11,6 +12,7 @@ const migrations: Record<string, Migration> = {
   '0002_audit_and_usage': auditAndUsage,
   '0003_connection_http2': connectionHttp2,
   '0004_generation_takeover': generationTakeover,
+  '0005_api_keys': apiKeys,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -33,8 +33,15 @@ export interface ApiKeysTable {
   user_id: string;
   key_hash: string;
   key_hint: string;
+  /** What the owner called it; `Default` for the key Open WebUI's single-key endpoints manage. */
+  name: string;
+  /** 1 for the user's default key (Open WebUI's one key per user), 0 for other named keys. */
+  is_default: number;
   created_at: number;
+  /** Updated at most once a minute per key, not on every request. */
   last_used_at: number | null;
+  /** null: never expires. */
+  expires_at: number | null;
 }
 
 export interface ConfigTable {

@@ -59,6 +59,9 @@ export function createMetrics(poolStats?: () => { inUse: number; idle: number; w
     resumes: metric((registers) => new Counter({ name: 'parley_generation_resumes_total', help: 'Clients that resumed a generation from its log', registers })),
     takeovers: metric((registers) => new Counter({ name: 'parley_generation_takeovers_total', help: 'Generations taken over from an instance that died', registers })),
     rateLimited: metric((registers) => new Counter({ name: 'parley_rate_limit_rejections_total', help: 'Requests refused by a rate limit', labelNames: ['limit'], registers })),
+    signinThrottled: metric(
+      (registers) => new Counter({ name: 'parley_signin_throttled_total', help: 'Sign-in attempts slowed because their account passed LOGIN_RATE_LIMIT_PER_ACCOUNT failures', registers }),
+    ),
     dbQueryDuration: metric(
       (registers) => new Histogram({ name: 'parley_db_query_duration_seconds', help: 'Database query duration', labelNames: ['dialect', 'outcome'], buckets: secondsBuckets, registers }),
     ),

@@ -9,7 +9,7 @@ const pageSize = 50;
 
 /** The action filter's choices: a whole area (a dotted prefix) or one action. */
 const actionGroups: Array<{ label: string; actions: string[] }> = [
-  { label: 'Sign-in and accounts', actions: ['auth.signin.success', 'auth.signin.failure', 'auth.signup', 'auth.password.changed', 'auth.api_key.created', 'auth.api_key.revoked'] },
+  { label: 'Sign-in and accounts', actions: ['auth.signin.success', 'auth.signin.failure', 'auth.signin.throttled', 'auth.signup', 'auth.password.changed', 'auth.api_key.created', 'auth.api_key.revoked'] },
   { label: 'Users', actions: ['user.role.changed', 'user.updated', 'user.deleted'] },
   { label: 'Connections', actions: ['connection.created', 'connection.updated', 'connection.deleted'] },
   { label: 'Model presets', actions: ['preset.created', 'preset.updated', 'preset.deleted'] },

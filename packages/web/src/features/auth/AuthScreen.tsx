@@ -58,10 +58,10 @@ export function AuthScreen() {
             value={password}
             onChange={(e) => setPassword(e.target.value)}
             autoComplete={isSignUp ? 'new-password' : 'current-password'}
-            minLength={isSignUp ? 8 : 1}
+            minLength={isSignUp ? 10 : 1}
             required
           />
-          {isSignUp && <small className="muted">At least 8 characters.</small>}
+          {isSignUp && <small className="muted">At least 10 characters.</small>}
         </label>
         {error && (
           <p className="form-error" role="alert">

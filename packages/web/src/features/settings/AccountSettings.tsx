@@ -1,7 +1,11 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { changePassword, createApiKey, deleteApiKey, getApiKey } from '../../api/auth';
+import type { ApiKey, CreatedApiKey } from '@parley/wire';
+import { changePassword, createApiKey, deleteApiKey, listApiKeys } from '../../api/auth';
 import { messageOf } from '../../api/http';
 import { CopyButton } from '../../components/CopyButton';
+
+/** The server's rule for every new password (its configured pattern may ask for more). */
+const minPasswordLength = 10;
 
 function PasswordForm() {
   const [current, setCurrent] = useState('');
@@ -27,8 +31,9 @@ function PasswordForm() {
       </label>
       <label className="field">
         <span>New password</span>
-        <input type="password" autoComplete="new-password" minLength={8} value={next} onChange={(e) => setNext(e.target.value)} required />
+        <input type="password" autoComplete="new-password" minLength={minPasswordLength} value={next} onChange={(e) => setNext(e.target.value)} required />
       </label>
+      <p className="muted">At least {minPasswordLength} characters. Changing it signs you out everywhere else and revokes all your API keys.</p>
       <div className="settings-form__actions">
         <button type="submit" className="button button--primary">
           Change password
@@ -43,39 +48,142 @@ function PasswordForm() {
   );
 }
 
-function ApiKeySection() {
-  const [hint, setHint] = useState<string | null | undefined>(undefined);
-  const [fresh, setFresh] = useState<string | null>(null);
+/** How long a new key lives: the choices offered, in days (null: never expires). */
+const lifetimes: Array<{ label: string; days: number | null }> = [
+  { label: 'Never', days: null },
+  { label: 'In 30 days', days: 30 },
+  { label: 'In 90 days', days: 90 },
+  { label: 'In a year', days: 365 },
+];
+
+/** A time in epoch seconds as a short local date, or a word when there is none. */
+function day(seconds: number | null, none: string): string {
+  return seconds === null ? none : new Date(seconds * 1000).toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
+}
+
+function expiryOf(key: ApiKey, nowSeconds: number): string {
+  if (key.expires_at === null) return 'Never';
+  return key.expires_at <= nowSeconds ? `Expired ${day(key.expires_at, '')}` : day(key.expires_at, '');
+}
+
+function NewKeyForm({ onCreated }: { onCreated: (created: CreatedApiKey) => void }) {
+  const [name, setName] = useState('');
+  const [lifetime, setLifetime] = useState(0);
   const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    getApiKey().then((key) => setHint(key?.api_key ?? null), (caught: unknown) => setError(messageOf(caught)));
-  }, []);
-  const act = (work: () => Promise<void>) => () => work().catch((caught: unknown) => setError(messageOf(caught)));
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    const days = lifetimes[lifetime]?.days ?? null;
+    try {
+      const created = await createApiKey({ name, expires_at: days === null ? null : Math.floor(Date.now() / 1000) + days * 86_400 });
+      setName('');
+      setError(null);
+      onCreated(created);
+    } catch (caught) {
+      setError(messageOf(caught));
+    }
+  }
   return (
-    <section className="settings-form" aria-labelledby="api-key-title">
-      <h3 id="api-key-title">API key</h3>
-      <p className="muted">
-        Use it as <code>Authorization: Bearer …</code> with the OpenAI SDK (base URL <code>{location.origin}/api</code>).
-      </p>
-      {fresh ? (
-        <div className="api-key">
-          <code className="api-key__value">{fresh}</code>
-          <CopyButton text={fresh} label="Copy API key" showText />
-          <p className="muted">Copy it now: it will not be shown again.</p>
-        </div>
-      ) : (
-        hint !== undefined && <p>{hint ? <>Current key: <code>{hint}</code></> : 'You have no API key.'}</p>
+    <form className="api-keys__new" onSubmit={submit}>
+      <label className="field">
+        <span>Key name</span>
+        <input value={name} maxLength={100} placeholder="e.g. Laptop, CI" onChange={(e) => setName(e.target.value)} required />
+      </label>
+      <label className="field">
+        <span>Expires</span>
+        <select value={lifetime} onChange={(e) => setLifetime(Number(e.target.value))}>
+          {lifetimes.map((choice, index) => (
+            <option key={choice.label} value={index}>
+              {choice.label}
+            </option>
+          ))}
+        </select>
+      </label>
+      <button type="submit" className="button button--primary">
+        Create key
+      </button>
+      {error && (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
       )}
-      <div className="settings-form__actions">
-        <button type="button" className="button button--primary" onClick={act(async () => setFresh((await createApiKey()).api_key))}>
-          {hint ? 'Replace key' : 'Create key'}
-        </button>
-        {(hint || fresh) && (
-          <button type="button" className="button button--danger" onClick={act(async () => (await deleteApiKey(), setHint(null), setFresh(null)))}>
-            Revoke key
-          </button>
-        )}
-      </div>
+    </form>
+  );
+}
+
+function ApiKeysSection() {
+  const [keys, setKeys] = useState<ApiKey[] | null>(null);
+  const [fresh, setFresh] = useState<CreatedApiKey | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const reload = () => listApiKeys().then(setKeys, (caught: unknown) => setError(messageOf(caught)));
+  useEffect(() => {
+    void reload();
+  }, []);
+  async function revoke(key: ApiKey) {
+    try {
+      await deleteApiKey(key.id);
+      if (fresh?.id === key.id) setFresh(null);
+      setError(null);
+      await reload();
+    } catch (caught) {
+      setError(messageOf(caught));
+    }
+  }
+  const nowSeconds = Date.now() / 1000;
+  return (
+    <section className="settings-form" aria-labelledby="api-keys-title">
+      <h3 id="api-keys-title">API keys</h3>
+      <p className="muted">
+        Use one as <code>Authorization: Bearer …</code> with the OpenAI SDK (base URL <code>{location.origin}/api</code>). Give each
+        program its own key, so you can revoke one without the others.
+      </p>
+      <NewKeyForm
+        onCreated={(created) => {
+          setFresh(created);
+          void reload();
+        }}
+      />
+      {fresh && (
+        <div className="api-key">
+          <code className="api-key__value">{fresh.api_key}</code>
+          <CopyButton text={fresh.api_key} label="Copy API key" showText />
+          <p className="muted">Copy “{fresh.name}” now: it will not be shown again.</p>
+        </div>
+      )}
+      {keys && keys.length === 0 && <p>You have no API keys.</p>}
+      {keys && keys.length > 0 && (
+        <table className="api-keys">
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Key</th>
+              <th scope="col">Created</th>
+              <th scope="col">Last used</th>
+              <th scope="col">Expires</th>
+              <th scope="col">
+                <span className="visually-hidden">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {keys.map((key) => (
+              <tr key={key.id} data-key-name={key.name}>
+                <td>{key.name}</td>
+                <td>
+                  <code>{key.key_hint}</code>
+                </td>
+                <td>{day(key.created_at, '')}</td>
+                <td>{day(key.last_used_at, 'Never')}</td>
+                <td>{expiryOf(key, nowSeconds)}</td>
+                <td>
+                  <button type="button" className="button button--danger button--small" aria-label={`Revoke ${key.name}`} onClick={() => void revoke(key)}>
+                    Revoke
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
       {error && (
         <p className="form-error" role="alert">
           {error}
@@ -85,12 +193,12 @@ function ApiKeySection() {
   );
 }
 
-/** Password and API key. */
+/** Password and API keys. */
 export function AccountSettings() {
   return (
     <>
       <PasswordForm />
-      <ApiKeySection />
+      <ApiKeysSection />
     </>
   );
 }
