@@ -77,7 +77,7 @@ describe('following an answer by its generation id', () => {
     expect(fromStart.at(-1)?.data).toBe('[DONE]');
 
     const fromThird = parseSse(await (await resume(id, '3')).text());
-    // The client drops the text it had (the README's rule for `regenerate`) and shows what follows.
+    // The client drops the text it had (the rule in docs/api.md for `regenerate`) and shows what follows.
     expect(fromThird[0]?.data).toEqual({ parley: { event: 'takeover', mode: 'regenerate' } });
     expect(contentOf(fromThird.map((event) => event.data))).toBe(full);
     expect(fromThird.at(-1)?.data).toBe('[DONE]');

@@ -43,7 +43,7 @@ async function startPair(fake: FakeLlm, database: TestDatabase, mode?: 'continue
   return { servers, urls, env };
 }
 
-/** What a client that follows the README's rules shows: text appended, dropped at a `regenerate` takeover. */
+/** What a client that follows the rule in docs/api.mds shows: text appended, dropped at a `regenerate` takeover. */
 function shownText(events: ReturnType<typeof parseSse>, before: string): string {
   let text = before;
   for (const { data } of events) {

@@ -45,7 +45,7 @@ describe('TRUST_PROXY', () => {
     expect(await recordedAddress('loopback', `${spoofed}, ${client}`)).toBe(client);
   });
 
-  it('true trusts every entry, so the leftmost, client-written one wins (why the README advises against it)', async () => {
+  it('true trusts every entry, so the leftmost, client-written one wins (why SECURITY.md advises against it)', async () => {
     expect(await recordedAddress('true', `${spoofed}, ${client}`)).toBe(spoofed);
   });
 
