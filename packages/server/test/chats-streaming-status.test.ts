@@ -3,7 +3,7 @@ import { createChatsService } from '../src/features/chats/chats.service.js';
 import * as chatsRepo from '../src/features/chats/chats.repo.js';
 import { adminAndUser, newChat, type TestUser } from './support/factories.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
-import type { ErrorBody, Chat } from './support/wire.js';
+import type { Chat, ChatSummary, ErrorBody } from './support/wire.js';
 
 const unfinished = 'The answer was not finished when this chat was saved';
 
@@ -66,13 +66,17 @@ describe('who may mark an answer as being written', () => {
     expect(clone.body.chat.messages.at(-1)).toMatchObject({ role: 'assistant', error: { content: unfinished } });
   });
 
-  it('stores U+0000 in messages and titles as U+FFFD on both databases, and refuses it in ids', async () => {
-    const chat = await newChat(app, user, { title: 'A\u0000title', messages: [{ role: 'user', content: 'nul\u0000here' }] });
-    expect(chat.title).toBe('A\uFFFDtitle');
-    const stored = await app.request<Chat>('GET', `/api/v1/chats/${chat.id}`, { token: user.token });
-    expect(stored.body.chat.messages[0]?.content).toBe('nul\uFFFDhere');
-    const added = await app.request('POST', `/api/v1/chats/${chat.id}/messages`, { token: user.token, body: { parent_id: null, role: 'user', content: 'x\u0000' } });
-    expect(added.status).toBe(200);
+  // The input guard refuses NUL anywhere in a request (PostgreSQL's text cannot hold it), before anything is stored.
+  it('refuses U+0000 in messages, titles and ids, storing nothing', async () => {
+    const before = (await app.request<ChatSummary[]>('GET', '/api/v1/chats/', { token: user.token })).body.length;
+    const created = await app.request<ErrorBody>('POST', '/api/v1/chats/new', { token: user.token, body: { chat: { title: 'A\u0000title', messages: [] } } });
+    expect(created.status).toBe(400);
+    expect(created.body.code).toBe('invalid_input');
+    expect((await app.request<ChatSummary[]>('GET', '/api/v1/chats/', { token: user.token })).body).toHaveLength(before);
+    const chat = await newChat(app, user);
+    const added = await app.request<ErrorBody>('POST', `/api/v1/chats/${chat.id}/messages`, { token: user.token, body: { parent_id: null, role: 'user', content: 'x\u0000' } });
+    expect(added.status).toBe(400);
+    expect((await app.request<Chat>('GET', `/api/v1/chats/${chat.id}`, { token: user.token })).body.chat.messages).toEqual([]);
     const badId = await app.request<ErrorBody>('POST', `/api/v1/chats/${chat.id}/messages`, { token: user.token, body: { id: 'a\u0000b', parent_id: null, role: 'user', content: 'x' } });
     expect(badId.status).toBe(400);
     expect((await app.request<ErrorBody>('GET', `/api/v1/chats/${encodeURIComponent('a\u0000b')}`, { token: user.token })).status).toBe(400);

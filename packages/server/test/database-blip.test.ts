@@ -71,11 +71,13 @@ describe('the relay hot path and the credential cache', () => {
     // Held still, no cache expires between the warm-up and the measured completions.
     clock.hold();
     try {
+      // Each scrape pings the database for parley_dependency_up: what one scrape costs is measured first.
+      const scrapeCost = -(await queriesRun(app)) + (await queriesRun(app));
       const before = await queriesRun(app);
       const results = await Promise.all([relay(app, user.token), relay(app, key)]);
       const after = await queriesRun(app);
       for (const result of results) expect(contentOf(result.events)).toBe(answer);
-      expect(after - before).toBe(0);
+      expect(after - before - scrapeCost).toBe(0);
     } finally {
       clock.release();
     }

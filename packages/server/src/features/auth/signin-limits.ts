@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Config } from '../../config.js';
 import { httpErrors } from '../../http/errors.js';
 import type { Platform } from '../../platform/platform.js';
+import { isSharedStateUnavailable } from '../../platform/shared/errors.js';
 
 /** How long each sign-in to an account past its account-wide ceiling is held: slowed, never refused. */
 export const THROTTLE_DELAY_MS = 1000;
@@ -49,7 +50,11 @@ export function createSigninLimits(platform: Pick<Platform, 'shared' | 'clock' |
       const pair = pairOf(email, ip);
       const [byAddress, waitingUntil, byAccount] = await Promise.all([
         shared.peek(`login:ip:${ip}`),
-        shared.leaseOwner(`login:wait:${pair}`),
+        // While Redis is away another instance's waits are unknown; this instance's own still hold (acquireLease below).
+        shared.leaseOwner(`login:wait:${pair}`).catch((error: unknown) => {
+          if (isSharedStateUnavailable(error)) return null;
+          throw error;
+        }),
         shared.peek(`login:account:${email}`),
       ]);
       if (byAddress >= limits.LOGIN_RATE_LIMIT_PER_IP) {
