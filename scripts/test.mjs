@@ -105,17 +105,19 @@ function runVitest(node, projects, excluded, resultsFile) {
   return counts;
 }
 
-const runs = [{ node: process.version, projects, ...runVitest(process.execPath, projects, excluded, resultsFile) }];
 // PARLEY_ALSO_TEST_ON=<a node binary> (CI: Node 24, the Docker image's) runs every suite on that Node as
 // well: the embedded SQLite driver is a native addon whose safety differs between Node versions, and
-// the runtime under HTTP, streams and child processes changes too.
+// the runtime under HTTP, streams and child processes changes too. The cluster test, the longest, runs
+// once: on that Node, the one production runs, when it is given.
 const otherNode = process.env.PARLEY_ALSO_TEST_ON;
+const onceOnOtherNode = otherNode ? projects.filter((project) => project === 'e2e-cluster') : [];
+const firstProjects = projects.filter((project) => !onceOnOtherNode.includes(project));
+const runs = [{ node: process.version, projects: firstProjects, ...runVitest(process.execPath, firstProjects, excluded, resultsFile) }];
 if (otherNode) {
   const version = spawnSync(otherNode, ['--version'], { encoding: 'utf8' }).stdout?.trim() || otherNode;
   console.log(`\n== again on Node ${version}: ${projects.join(', ')}`);
   runs.push({ node: version, projects, ...runVitest(otherNode, projects, excluded, resultsFile.replace(/\.json$/, '-other-node.json')) });
 }
-
 const total = (key) => runs.reduce((sum, run) => sum + run[key], 0);
 console.log('');
 if (isTypecheckFailed) console.log('npm run typecheck: failed (counted as 1 failed test)');
