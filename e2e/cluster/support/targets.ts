@@ -1,12 +1,12 @@
-// The targets of the cluster test (issue 21), each marked met or missed in the
-// printed table. Those that hold on today's code are asserted in every run;
-// those that need the fault-tolerance fixes are asserted only with
-// PARLEY_CLUSTER_STRICT=1 (`isStrictOnly`), and reported either way.
+// The targets of the cluster test, each marked met or missed in the printed table
+// and asserted. PARLEY_CLUSTER_STRICT=0 asserts only the structural ones (no lost
+// write, no crash, retryable failures) and reports the rest (`isStrictOnly`): the
+// timed targets (recovery within a second) for a machine too busy to meet them.
 import { percent, seconds, type PhaseSummary } from './report.js';
 import type { InexactAnswer, LostWrite } from './verify.js';
 
-/** PARLEY_CLUSTER_STRICT=1: assert every target, including those today's code misses. */
-export const isStrict = process.env.PARLEY_CLUSTER_STRICT === '1';
+/** Assert every target (the default); PARLEY_CLUSTER_STRICT=0 reports the strict ones without asserting them. */
+export const isStrict = process.env.PARLEY_CLUSTER_STRICT !== '0';
 
 /** Longest time from a dependency's return to full service. */
 export const RECOVERY_TARGET_MS = 1000;
@@ -72,6 +72,6 @@ export function readBackTargets(phase: PhaseSummary, lost: readonly LostWrite[],
 /** The targets as a markdown table. */
 export function targetsTable(targets: readonly Target[]): string {
   const header = '| phase | target | measured | met | asserted |\n| --- | --- | --- | :---: | --- |';
-  const rows = targets.map((t) => `| ${t.phase} | ${t.what} | ${t.measured} | ${t.isMet ? '✓' : '✗'} | ${t.isStrictOnly ? 'with PARLEY_CLUSTER_STRICT=1' : 'always'} |`);
+  const rows = targets.map((t) => `| ${t.phase} | ${t.what} | ${t.measured} | ${t.isMet ? '✓' : '✗'} | ${t.isStrictOnly ? 'unless PARLEY_CLUSTER_STRICT=0' : 'always'} |`);
   return [header, ...rows].join('\n');
 }

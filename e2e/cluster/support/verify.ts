@@ -90,7 +90,8 @@ export async function verifyLedger(ctx: LoadContext, phases?: ReadonlySet<string
     if (!saved) return lose(`answer ${generationId} in chat ${chat.id}`, 'missing');
     if (question?.content !== stream.prompt) lose(`question of ${generationId}`, JSON.stringify(question));
     if (isPoisoned) {
-      if (!saved.done || !saved.error) void result.poisonNotFailed.push({ phase: stream.phase, what: `poisoned answer ${generationId}`, detail: got });
+      // A failed answer carries its error (and `done: false`, as Parley saves every answer that did not finish well).
+      if (!saved.error) void result.poisonNotFailed.push({ phase: stream.phase, what: `poisoned answer ${generationId}`, detail: got });
       return;
     }
     result.counts.answers++;
